@@ -1,0 +1,241 @@
+// Package model holds the plain data types that flow between tally's sources, its pure
+// computations (allocation, rightsizing) and its store. It does no I/O. Units are part of
+// every numeric field's name; times are UTC.
+package model
+
+import (
+	"sort"
+	"time"
+)
+
+// CapacityType says how a node is bought.
+const (
+	CapacityOnDemand = "on-demand"
+	CapacitySpot     = "spot"
+)
+
+// WorkloadRef names the top-level owner of a pod: a Deployment (not its ReplicaSet), a
+// CronJob (not its Job), a StatefulSet, a DaemonSet, a custom controller, or, for a bare pod,
+// Kind "Pod" and the pod's own name.
+type WorkloadRef struct {
+	Kind string
+	Name string
+}
+
+// Node is one snapshot of a node: what it offers and how it is bought.
+type Node struct {
+	Cluster                string
+	ObservedAt             time.Time
+	Name                   string
+	InstanceType           string
+	Region                 string
+	Zone                   string
+	CapacityType           string // CapacityOnDemand, CapacitySpot or "" when unknown
+	CPUCapacityCores       float64
+	CPUAllocatableCores    float64
+	MemoryCapacityBytes    uint64
+	MemoryAllocatableBytes uint64
+	GPUCapacity            float64
+	GPUAllocatable         float64
+	Labels                 map[string]string
+}
+
+// Container is one snapshot of a container of a pod: what it requested and where it ran.
+// A zero request or limit means none is set.
+type Container struct {
+	Cluster               string
+	ObservedAt            time.Time
+	Namespace             string
+	Pod                   string
+	PodUID                string
+	Container             string
+	Init                  bool
+	Node                  string
+	Phase                 string // Pending, Running, Succeeded, Failed, Unknown
+	QoSClass              string // Guaranteed, Burstable, BestEffort
+	Workload              WorkloadRef
+	CPURequestCores       float64
+	CPULimitCores         float64
+	MemoryRequestBytes    uint64
+	MemoryLimitBytes      uint64
+	GPURequest            float64
+	StartedAt             time.Time // zero when not started
+	FinishedAt            time.Time // zero while running
+	RestartCount          uint32
+	LastTerminationReason string // e.g. OOMKilled
+	Labels                map[string]string
+}
+
+// UsageSample is one container's usage during one minute starting at Timestamp.
+type UsageSample struct {
+	Cluster               string
+	Timestamp             time.Time
+	Namespace             string
+	Workload              WorkloadRef
+	Pod                   string
+	Container             string
+	Node                  string
+	CPUUsageCores         float64 // average rate over the minute
+	MemoryWorkingSetBytes uint64
+	CPUThrottledPeriods   float64 // CFS periods throttled during the minute
+	CPUPeriods            float64 // CFS periods elapsed during the minute
+}
+
+// Event kinds of ContainerEvent.
+const (
+	EventOOMKill  = "oom-kill"
+	EventEviction = "eviction"
+	EventRestart  = "restart"
+)
+
+// ContainerEvent is something that happened to a container and matters for cost or sizing.
+type ContainerEvent struct {
+	Cluster          string
+	Timestamp        time.Time
+	Namespace        string
+	Workload         WorkloadRef
+	Pod              string
+	Container        string
+	Node             string
+	Kind             string // EventOOMKill, EventEviction, EventRestart
+	Reason           string
+	Message          string
+	Count            uint32
+	MemoryLimitBytes uint64 // the container's memory limit when it happened; 0 when none
+}
+
+// NodePrice is what one node costs during one hour, and that price split into unit rates.
+type NodePrice struct {
+	Cluster         string
+	Hour            time.Time
+	Node            string
+	InstanceType    string
+	CapacityType    string
+	Currency        string
+	HourlyCost      float64
+	CPUCoreHourCost float64
+	RAMGiBHourCost  float64
+	GPUHourCost     float64
+	Source          string // which price-book rule set the price, or "defaults"
+}
+
+// Allocation is the cost of one container on one node during one hour, or, with Idle set,
+// the unallocated remainder of one node during one hour.
+type Allocation struct {
+	Cluster             string
+	Hour                time.Time
+	Node                string
+	Namespace           string
+	Workload            WorkloadRef
+	App                 string
+	Pod                 string
+	Container           string
+	Idle                bool
+	Labels              map[string]string
+	RunHours            float64
+	CPUCoreHours        float64
+	CPURequestCoreHours float64
+	CPUUsageCoreHours   float64
+	RAMByteHours        float64
+	RAMRequestByteHours float64
+	RAMUsageByteHours   float64
+	GPUHours            float64
+	CPUCost             float64
+	RAMCost             float64
+	GPUCost             float64
+}
+
+// TotalCost is the sum of the allocation's resource costs.
+func (a Allocation) TotalCost() float64 { return a.CPUCost + a.RAMCost + a.GPUCost }
+
+// Watermark is how far a collector job has got for a cluster: every interval before Time
+// has been collected.
+type Watermark struct {
+	Cluster string
+	Job     string
+	Time    time.Time
+}
+
+// UsageHour is the hourly rollup of one pod's container. Sums, maxima and counts are exact;
+// CPUUsageP95Cores is an estimate (t-digest).
+type UsageHour struct {
+	Cluster                  string
+	Hour                     time.Time
+	Namespace                string
+	Workload                 WorkloadRef
+	Pod                      string
+	Container                string
+	Node                     string
+	Samples                  uint64
+	CPUUsageCoreMinutes      float64 // sum of the minutes' average rates
+	CPUUsageMaxCores         float64
+	CPUUsageP95Cores         float64
+	MemoryWorkingSetSumBytes uint64
+	MemoryWorkingSetMaxBytes uint64
+	CPUThrottledPeriods      float64
+	CPUPeriods               float64
+}
+
+// UsageDay is the daily rollup of one workload's container, its pods pooled.
+type UsageDay struct {
+	Cluster                  string
+	Day                      time.Time
+	Namespace                string
+	Workload                 WorkloadRef
+	Container                string
+	Pods                     uint64
+	Samples                  uint64
+	CPUUsageCoreMinutes      float64
+	CPUUsageMaxCores         float64
+	CPUUsageP95Cores         float64
+	MemoryWorkingSetMaxBytes uint64
+	CPUThrottledPeriods      float64
+	CPUPeriods               float64
+}
+
+// CostDay is the daily rollup of cost rows sharing a node, namespace, workload and app.
+type CostDay struct {
+	Cluster      string
+	Day          time.Time
+	Node         string
+	Namespace    string
+	Workload     WorkloadRef
+	App          string
+	Idle         bool
+	RunHours     float64
+	CPUCoreHours float64
+	RAMByteHours float64
+	GPUHours     float64
+	CPUCost      float64
+	RAMCost      float64
+	GPUCost      float64
+}
+
+// SortedLabels returns a label map as two parallel slices sorted by key: the form the store
+// keeps labels in.
+func SortedLabels(labels map[string]string) (keys, values []string) {
+	keys = make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	values = make([]string, len(keys))
+	for i, k := range keys {
+		values[i] = labels[k]
+	}
+	return keys, values
+}
+
+// LabelMap is the inverse of SortedLabels. It returns nil for no labels.
+func LabelMap(keys, values []string) map[string]string {
+	if len(keys) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(keys))
+	for i, k := range keys {
+		if i < len(values) {
+			m[k] = values[i]
+		}
+	}
+	return m
+}

@@ -1,0 +1,39 @@
+// Package stacktest points integration tests at the real servers of the local stack
+// (hack/stack/up.sh). Each lookup skips the test when the stack's variable is unset, unless
+// TALLY_REQUIRE_STACK=1 (set by `make test` and CI), where a missing server fails the test
+// instead: in CI an integration test never silently skips.
+package stacktest
+
+import (
+	"os"
+	"testing"
+)
+
+func lookup(t testing.TB, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v != "" {
+		return v
+	}
+	if os.Getenv("TALLY_REQUIRE_STACK") == "1" {
+		t.Fatalf("%s is not set: start the local stack with `make stack-up` and `eval \"$(hack/stack/env.sh)\"`", name)
+	}
+	t.Skipf("%s is not set: integration test skipped (run `make test`, which starts the local stack)", name)
+	return ""
+}
+
+// ClickHouseDSN is the native-protocol DSN of the stack's ClickHouse server (user default,
+// no password).
+func ClickHouseDSN(t testing.TB) string { return lookup(t, "TALLY_TEST_CLICKHOUSE_DSN") }
+
+// ClickHousePasswordUser returns a user of the stack's ClickHouse that has a password, and
+// that password.
+func ClickHousePasswordUser(t testing.TB) (user, password string) {
+	return lookup(t, "TALLY_TEST_CLICKHOUSE_PASSWORD_USER"), lookup(t, "TALLY_TEST_CLICKHOUSE_PASSWORD")
+}
+
+// PrometheusURL is the base URL of the stack's Prometheus.
+func PrometheusURL(t testing.TB) string { return lookup(t, "TALLY_TEST_PROMETHEUS_URL") }
+
+// Kubeconfig is the path of a kubeconfig for the stack's kube-apiserver.
+func Kubeconfig(t testing.TB) string { return lookup(t, "TALLY_TEST_KUBECONFIG") }

@@ -1,0 +1,50 @@
+package store
+
+import (
+	"errors"
+
+	tallysql "github.com/tally-finops/tally/sql"
+)
+
+// queries are the named statements of sql/queries the store runs, loaded once at Open.
+type queries struct {
+	serverVersion, selectMigrations, insertMigrations string
+
+	insertNodes, insertContainers, insertUsageSamples, insertContainerEvents string
+	insertNodePrices, insertCostAllocations, insertWatermarks                string
+
+	selectNodes, selectContainers, selectUsageSamples, selectContainerEvents string
+	selectNodePrices, selectCostAllocations, selectWatermarks                string
+	selectUsageHourly, selectUsageDaily, selectCostDaily                     string
+}
+
+func loadQueries() (queries, error) {
+	var q queries
+	var errs []error
+	load := func(dst *string, name string) {
+		s, err := tallysql.Query(name)
+		errs = append(errs, err)
+		*dst = s
+	}
+	load(&q.serverVersion, "select_server_version")
+	load(&q.selectMigrations, "select_schema_migrations")
+	load(&q.insertMigrations, "insert_schema_migrations")
+	load(&q.insertNodes, "insert_nodes")
+	load(&q.insertContainers, "insert_containers")
+	load(&q.insertUsageSamples, "insert_usage_samples")
+	load(&q.insertContainerEvents, "insert_container_events")
+	load(&q.insertNodePrices, "insert_node_prices")
+	load(&q.insertCostAllocations, "insert_cost_allocations")
+	load(&q.insertWatermarks, "insert_watermarks")
+	load(&q.selectNodes, "select_nodes")
+	load(&q.selectContainers, "select_containers")
+	load(&q.selectUsageSamples, "select_usage_samples")
+	load(&q.selectContainerEvents, "select_container_events")
+	load(&q.selectNodePrices, "select_node_prices")
+	load(&q.selectCostAllocations, "select_cost_allocations")
+	load(&q.selectWatermarks, "select_watermarks")
+	load(&q.selectUsageHourly, "select_usage_hourly")
+	load(&q.selectUsageDaily, "select_usage_daily")
+	load(&q.selectCostDaily, "select_cost_daily")
+	return q, errors.Join(errs...)
+}

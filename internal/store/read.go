@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/tally-finops/tally/internal/model"
+)
+
+// Window is a half-open time range [From, To) of one cluster.
+type Window struct {
+	Cluster  string
+	From, To time.Time
+}
+
+func (w Window) args() []any {
+	return []any{
+		clickhouse.Named("cluster", w.Cluster),
+		clickhouse.Named("from", w.From.Unix()),
+		clickhouse.Named("to", w.To.Unix()),
+	}
+}
+
+// query runs a select with retries and hands every row to scan. Rows read before a failed
+// attempt are dropped by reset, so a retry never duplicates them.
+func (s *Store) query(ctx context.Context, op, stmt string, args []any, reset func(), scan func(driver.Rows) error) error {
+	return s.do(ctx, op, func(ctx context.Context) error {
+		reset()
+		rows, err := s.conn.Query(ctx, stmt, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// selectAll runs a select over a window and collects one T per row.
+func selectAll[T any](ctx context.Context, s *Store, op, stmt string, w Window, scan func(driver.Rows, *T) error) ([]T, error) {
+	var out []T
+	err := s.query(ctx, op, stmt, w.args(), func() { out = out[:0] }, func(r driver.Rows) error {
+		var x T
+		if err := scan(r, &x); err != nil {
+			return err
+		}
+		out = append(out, x)
+		return nil
+	})
+	return out, err
+}
+
+// Nodes returns the node snapshots taken in w.
+func (s *Store) Nodes(ctx context.Context, w Window) ([]model.Node, error) {
+	return selectAll(ctx, s, "select nodes", s.q.selectNodes, w, func(r driver.Rows, x *model.Node) error {
+		var keys, values []string
+		err := r.Scan(&x.Cluster, &x.ObservedAt, &x.Name, &x.InstanceType, &x.Region, &x.Zone, &x.CapacityType,
+			&x.CPUCapacityCores, &x.CPUAllocatableCores, &x.MemoryCapacityBytes, &x.MemoryAllocatableBytes,
+			&x.GPUCapacity, &x.GPUAllocatable, &keys, &values)
+		x.ObservedAt = x.ObservedAt.UTC()
+		x.Labels = model.LabelMap(keys, values)
+		return err
+	})
+}
+
+// Containers returns the container snapshots taken in w.
+func (s *Store) Containers(ctx context.Context, w Window) ([]model.Container, error) {
+	return selectAll(ctx, s, "select containers", s.q.selectContainers, w, func(r driver.Rows, x *model.Container) error {
+		var (
+			keys, values []string
+			init         uint8
+		)
+		err := r.Scan(&x.Cluster, &x.ObservedAt, &x.Namespace, &x.Pod, &x.PodUID, &x.Container, &init, &x.Node,
+			&x.Phase, &x.QoSClass, &x.Workload.Kind, &x.Workload.Name, &x.CPURequestCores, &x.CPULimitCores,
+			&x.MemoryRequestBytes, &x.MemoryLimitBytes, &x.GPURequest, &x.StartedAt, &x.FinishedAt,
+			&x.RestartCount, &x.LastTerminationReason, &keys, &values)
+		x.Init = init == 1
+		x.ObservedAt, x.StartedAt, x.FinishedAt = x.ObservedAt.UTC(), zeroIfEpoch(x.StartedAt), zeroIfEpoch(x.FinishedAt)
+		x.Labels = model.LabelMap(keys, values)
+		return err
+	})
+}
+
+// UsageSamples returns the 1-minute usage samples in w.
+func (s *Store) UsageSamples(ctx context.Context, w Window) ([]model.UsageSample, error) {
+	return selectAll(ctx, s, "select usage samples", s.q.selectUsageSamples, w, func(r driver.Rows, x *model.UsageSample) error {
+		err := r.Scan(&x.Cluster, &x.Timestamp, &x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.Pod,
+			&x.Container, &x.Node, &x.CPUUsageCores, &x.MemoryWorkingSetBytes, &x.CPUThrottledPeriods, &x.CPUPeriods)
+		x.Timestamp = x.Timestamp.UTC()
+		return err
+	})
+}
+
+// ContainerEvents returns the container events in w.
+func (s *Store) ContainerEvents(ctx context.Context, w Window) ([]model.ContainerEvent, error) {
+	return selectAll(ctx, s, "select container events", s.q.selectContainerEvents, w, func(r driver.Rows, x *model.ContainerEvent) error {
+		err := r.Scan(&x.Cluster, &x.Timestamp, &x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.Pod,
+			&x.Container, &x.Node, &x.Kind, &x.Reason, &x.Message, &x.Count, &x.MemoryLimitBytes)
+		x.Timestamp = x.Timestamp.UTC()
+		return err
+	})
+}
+
+// NodePrices returns the node prices of the hours in w.
+func (s *Store) NodePrices(ctx context.Context, w Window) ([]model.NodePrice, error) {
+	return selectAll(ctx, s, "select node prices", s.q.selectNodePrices, w, func(r driver.Rows, x *model.NodePrice) error {
+		err := r.Scan(&x.Cluster, &x.Hour, &x.Node, &x.InstanceType, &x.CapacityType, &x.Currency,
+			&x.HourlyCost, &x.CPUCoreHourCost, &x.RAMGiBHourCost, &x.GPUHourCost, &x.Source)
+		x.Hour = x.Hour.UTC()
+		return err
+	})
+}
+
+// Allocations returns the hourly cost rows of the hours in w.
+func (s *Store) Allocations(ctx context.Context, w Window) ([]model.Allocation, error) {
+	return selectAll(ctx, s, "select cost allocations", s.q.selectCostAllocations, w, func(r driver.Rows, x *model.Allocation) error {
+		var (
+			keys, values []string
+			idle         uint8
+		)
+		err := r.Scan(&x.Cluster, &x.Hour, &x.Node, &x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.App,
+			&x.Pod, &x.Container, &idle, &keys, &values, &x.RunHours, &x.CPUCoreHours, &x.CPURequestCoreHours,
+			&x.CPUUsageCoreHours, &x.RAMByteHours, &x.RAMRequestByteHours, &x.RAMUsageByteHours,
+			&x.GPUHours, &x.CPUCost, &x.RAMCost, &x.GPUCost)
+		x.Hour, x.Idle, x.Labels = x.Hour.UTC(), idle == 1, model.LabelMap(keys, values)
+		return err
+	})
+}
+
+// UsageHourly returns the hourly usage rollup of the hours in w.
+func (s *Store) UsageHourly(ctx context.Context, w Window) ([]model.UsageHour, error) {
+	return selectAll(ctx, s, "select hourly usage", s.q.selectUsageHourly, w, func(r driver.Rows, x *model.UsageHour) error {
+		err := r.Scan(&x.Cluster, &x.Hour, &x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.Pod, &x.Container,
+			&x.Node, &x.Samples, &x.CPUUsageCoreMinutes, &x.CPUUsageMaxCores, &x.CPUUsageP95Cores,
+			&x.MemoryWorkingSetSumBytes, &x.MemoryWorkingSetMaxBytes, &x.CPUThrottledPeriods, &x.CPUPeriods)
+		x.Hour = x.Hour.UTC()
+		return err
+	})
+}
+
+// UsageDaily returns the daily usage rollup of the days in w.
+func (s *Store) UsageDaily(ctx context.Context, w Window) ([]model.UsageDay, error) {
+	return selectAll(ctx, s, "select daily usage", s.q.selectUsageDaily, w, func(r driver.Rows, x *model.UsageDay) error {
+		err := r.Scan(&x.Cluster, &x.Day, &x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.Container,
+			&x.Pods, &x.Samples, &x.CPUUsageCoreMinutes, &x.CPUUsageMaxCores, &x.CPUUsageP95Cores,
+			&x.MemoryWorkingSetMaxBytes, &x.CPUThrottledPeriods, &x.CPUPeriods)
+		x.Day = dateUTC(x.Day)
+		return err
+	})
+}
+
+// CostDaily returns the daily cost rollup of the days in w.
+func (s *Store) CostDaily(ctx context.Context, w Window) ([]model.CostDay, error) {
+	return selectAll(ctx, s, "select daily cost", s.q.selectCostDaily, w, func(r driver.Rows, x *model.CostDay) error {
+		var idle uint8
+		err := r.Scan(&x.Cluster, &x.Day, &x.Node, &x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.App, &idle,
+			&x.RunHours, &x.CPUCoreHours, &x.RAMByteHours, &x.GPUHours, &x.CPUCost, &x.RAMCost, &x.GPUCost)
+		x.Day, x.Idle = dateUTC(x.Day), idle == 1
+		return err
+	})
+}
+
+// Watermarks returns the current watermark of every job of a cluster.
+func (s *Store) Watermarks(ctx context.Context, cluster string) ([]model.Watermark, error) {
+	var out []model.Watermark
+	err := s.query(ctx, "select watermarks", s.q.selectWatermarks, []any{clickhouse.Named("cluster", cluster)},
+		func() { out = out[:0] }, func(r driver.Rows) error {
+			w := model.Watermark{Cluster: cluster}
+			if err := r.Scan(&w.Job, &w.Time); err != nil {
+				return err
+			}
+			w.Time = w.Time.UTC()
+			out = append(out, w)
+			return nil
+		})
+	return out, err
+}
+
+func zeroIfEpoch(t time.Time) time.Time {
+	if t.Unix() == 0 {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// dateUTC reads a Date column as midnight UTC, whatever zone the driver attached.
+func dateUTC(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}

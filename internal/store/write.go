@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tally-finops/tally/internal/model"
+)
+
+// insertColumns sends one batch built column by column: the columns, in the order of the
+// statement's column list, as slices of equal length. A batch is sent as one block, so the
+// server stores it whole or not at all; a transient failure re-sends the whole batch.
+func (s *Store) insertColumns(ctx context.Context, op, stmt string, rows int, columns ...any) error {
+	if rows == 0 {
+		return nil
+	}
+	return s.do(ctx, op, func(ctx context.Context) error {
+		b, err := s.conn.PrepareBatch(ctx, stmt)
+		if err != nil {
+			return err
+		}
+		for i, c := range columns {
+			if err := b.Column(i).Append(c); err != nil {
+				_ = b.Abort()
+				return fmt.Errorf("column %d: %w", i, err)
+			}
+		}
+		return b.Send()
+	})
+}
+
+// insertRows sends one batch built row by row (for the tables that get a few thousand
+// rows at a time); row(i) returns row i's values in the statement's column order.
+func (s *Store) insertRows(ctx context.Context, op, stmt string, rows int, row func(i int) []any) error {
+	if rows == 0 {
+		return nil
+	}
+	return s.do(ctx, op, func(ctx context.Context) error {
+		b, err := s.conn.PrepareBatch(ctx, stmt)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < rows; i++ {
+			if err := b.Append(row(i)...); err != nil {
+				_ = b.Abort()
+				return fmt.Errorf("row %d: %w", i, err)
+			}
+		}
+		return b.Send()
+	})
+}
+
+func boolToUInt8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// InsertNodes writes node snapshots.
+func (s *Store) InsertNodes(ctx context.Context, nodes []model.Node) error {
+	return s.insertRows(ctx, "insert nodes", s.q.insertNodes, len(nodes), func(i int) []any {
+		x := &nodes[i]
+		keys, values := model.SortedLabels(x.Labels)
+		return []any{x.Cluster, x.ObservedAt, x.Name, x.InstanceType, x.Region, x.Zone, x.CapacityType,
+			x.CPUCapacityCores, x.CPUAllocatableCores, x.MemoryCapacityBytes, x.MemoryAllocatableBytes,
+			x.GPUCapacity, x.GPUAllocatable, keys, values}
+	})
+}
+
+// InsertContainers writes container snapshots.
+func (s *Store) InsertContainers(ctx context.Context, cs []model.Container) error {
+	return s.insertRows(ctx, "insert containers", s.q.insertContainers, len(cs), func(i int) []any {
+		x := &cs[i]
+		keys, values := model.SortedLabels(x.Labels)
+		return []any{x.Cluster, x.ObservedAt, x.Namespace, x.Pod, x.PodUID, x.Container, boolToUInt8(x.Init),
+			x.Node, x.Phase, x.QoSClass, x.Workload.Kind, x.Workload.Name,
+			x.CPURequestCores, x.CPULimitCores, x.MemoryRequestBytes, x.MemoryLimitBytes, x.GPURequest,
+			epochIfZero(x.StartedAt), epochIfZero(x.FinishedAt), x.RestartCount, x.LastTerminationReason, keys, values}
+	})
+}
+
+// InsertUsageSamples writes 1-minute usage samples. This is the hot path: one call per
+// collected interval, columns built in one pass.
+func (s *Store) InsertUsageSamples(ctx context.Context, samples []model.UsageSample) error {
+	n := len(samples)
+	var (
+		cluster, ns, wkind, wname, pod, ctr, node = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ts                                        = make([]time.Time, n)
+		cpu, throttled, periods                   = make([]float64, n), make([]float64, n), make([]float64, n)
+		mem                                       = make([]uint64, n)
+	)
+	for i := range samples {
+		x := &samples[i]
+		cluster[i], ts[i], ns[i], wkind[i], wname[i] = x.Cluster, x.Timestamp, x.Namespace, x.Workload.Kind, x.Workload.Name
+		pod[i], ctr[i], node[i] = x.Pod, x.Container, x.Node
+		cpu[i], mem[i], throttled[i], periods[i] = x.CPUUsageCores, x.MemoryWorkingSetBytes, x.CPUThrottledPeriods, x.CPUPeriods
+	}
+	return s.insertColumns(ctx, "insert usage samples", s.q.insertUsageSamples, n,
+		cluster, ts, ns, wkind, wname, pod, ctr, node, cpu, mem, throttled, periods)
+}
+
+// InsertContainerEvents writes container events.
+func (s *Store) InsertContainerEvents(ctx context.Context, events []model.ContainerEvent) error {
+	return s.insertRows(ctx, "insert container events", s.q.insertContainerEvents, len(events), func(i int) []any {
+		x := &events[i]
+		return []any{x.Cluster, x.Timestamp, x.Namespace, x.Workload.Kind, x.Workload.Name, x.Pod, x.Container,
+			x.Node, x.Kind, x.Reason, x.Message, x.Count, x.MemoryLimitBytes}
+	})
+}
+
+// InsertNodePrices writes hourly node prices.
+func (s *Store) InsertNodePrices(ctx context.Context, prices []model.NodePrice) error {
+	return s.insertRows(ctx, "insert node prices", s.q.insertNodePrices, len(prices), func(i int) []any {
+		x := &prices[i]
+		return []any{x.Cluster, x.Hour, x.Node, x.InstanceType, x.CapacityType, x.Currency,
+			x.HourlyCost, x.CPUCoreHourCost, x.RAMGiBHourCost, x.GPUHourCost, x.Source}
+	})
+}
+
+// InsertAllocations writes hourly cost rows (container rows and idle rows).
+func (s *Store) InsertAllocations(ctx context.Context, rows []model.Allocation) error {
+	return s.insertRows(ctx, "insert cost allocations", s.q.insertCostAllocations, len(rows), func(i int) []any {
+		x := &rows[i]
+		keys, values := model.SortedLabels(x.Labels)
+		return []any{x.Cluster, x.Hour, x.Node, x.Namespace, x.Workload.Kind, x.Workload.Name, x.App, x.Pod,
+			x.Container, boolToUInt8(x.Idle), keys, values, x.RunHours,
+			x.CPUCoreHours, x.CPURequestCoreHours, x.CPUUsageCoreHours,
+			x.RAMByteHours, x.RAMRequestByteHours, x.RAMUsageByteHours,
+			x.GPUHours, x.CPUCost, x.RAMCost, x.GPUCost}
+	})
+}
+
+// SetWatermark records that job has collected everything before w.Time. A later call wins,
+// also when it moves the watermark back.
+func (s *Store) SetWatermark(ctx context.Context, w model.Watermark) error {
+	now := time.Now().UTC()
+	return s.insertRows(ctx, "set watermark", s.q.insertWatermarks, 1, func(int) []any {
+		return []any{w.Cluster, w.Job, w.Time, now, uint64(now.UnixNano())}
+	})
+}
+
+// epochIfZero maps Go's zero time, which DateTime cannot hold, to the Unix epoch, which the
+// reads map back to the zero time.
+func epochIfZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return t
+}

@@ -1,0 +1,1 @@
+INSERT INTO cost_allocations (cluster, hour, node, namespace, workload_kind, workload, app, pod, container, is_idle, label_keys, label_values, run_hours, cpu_core_hours, cpu_request_core_hours, cpu_usage_core_hours, ram_byte_hours, ram_request_byte_hours, ram_usage_byte_hours, gpu_hours, cpu_cost, ram_cost, gpu_cost)

@@ -1,0 +1,1 @@
+INSERT INTO nodes (cluster, ts, node, instance_type, region, zone, capacity_type, cpu_capacity_cores, cpu_allocatable_cores, memory_capacity_bytes, memory_allocatable_bytes, gpu_capacity, gpu_allocatable, label_keys, label_values)

@@ -1,0 +1,1 @@
+INSERT INTO watermarks (cluster, job, watermark, updated_at, version)

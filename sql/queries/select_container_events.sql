@@ -1,0 +1,6 @@
+-- Container events of one cluster in [from, to).
+SELECT cluster, ts, namespace, workload_kind, workload, pod, container, node, kind, reason,
+       message, count, memory_limit_bytes
+FROM container_events FINAL
+WHERE cluster = @cluster AND ts >= toDateTime(@from) AND ts < toDateTime(@to)
+ORDER BY ts, namespace, pod, container, kind

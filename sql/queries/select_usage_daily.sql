@@ -1,0 +1,15 @@
+-- Daily usage per workload and container (pods pooled) of one cluster for the days in
+-- [from, to), from the daily rollup.
+SELECT cluster, day, namespace, workload_kind, workload, container,
+       uniqExactMerge(pods)                         AS pods,
+       countMerge(samples)                          AS samples,
+       sumMerge(cpu_usage_sum)                      AS cpu_usage_sum,
+       maxMerge(cpu_usage_max)                      AS cpu_usage_max,
+       quantileTDigestMerge(0.95)(cpu_usage_quantiles) AS cpu_usage_p95,
+       maxMerge(memory_working_set_max)             AS memory_working_set_max,
+       sumMerge(cpu_throttled_periods)              AS cpu_throttled_periods,
+       sumMerge(cpu_periods)                        AS cpu_periods
+FROM usage_daily
+WHERE cluster = @cluster AND day >= toDate(toDateTime(@from)) AND day < toDate(toDateTime(@to))
+GROUP BY cluster, day, namespace, workload_kind, workload, container
+ORDER BY day, namespace, workload_kind, workload, container
