@@ -10,11 +10,12 @@ import (
 	tallysql "github.com/tally-finops/tally/sql"
 )
 
-// MigrationReport says what Migrate did.
+// MigrationReport says where the schema stands, or what Migrate did.
 type MigrationReport struct {
 	Server  string   // the server's version
-	Applied []string // migrations applied now, e.g. "0002_usage"
-	Current []string // migrations applied earlier
+	Current []string // migrations applied earlier, e.g. "0002_usage"
+	Pending []string // migrations not applied yet (MigrationStatus only)
+	Applied []string // migrations applied by this call (Migrate only)
 	Skipped []Skip   // migrations the server is too old for
 }
 
@@ -24,27 +25,24 @@ type Skip struct {
 	Reason    string
 }
 
-// Migrate applies the migrations of sql/migrations that are not applied yet, in order, and
-// records each in schema_migrations. Running it again changes nothing. A migration that
-// needs a newer server is skipped (and reported), not failed: it is applied by a later run
-// once the server is upgraded. A migration edited after it was applied is an error.
-func (s *Store) Migrate(ctx context.Context) (MigrationReport, error) {
-	var rep MigrationReport
+// plan compares the embedded migrations with those recorded in schema_migrations. It
+// fails when an applied migration was edited since.
+func (s *Store) plan(ctx context.Context) (rep MigrationReport, pending []tallysql.Migration, err error) {
 	migrations, err := tallysql.Migrations()
 	if err != nil {
-		return rep, err
+		return rep, nil, err
 	}
 	if err := s.do(ctx, "create schema_migrations", func(ctx context.Context) error {
 		return s.conn.Exec(ctx, tallysql.Bookkeeping())
 	}); err != nil {
-		return rep, err
+		return rep, nil, err
 	}
 	if rep.Server, err = s.ServerVersion(ctx); err != nil {
-		return rep, err
+		return rep, nil, err
 	}
 	server, err := tallysql.ParseServerVersion(rep.Server)
 	if err != nil {
-		return rep, err
+		return rep, nil, err
 	}
 	applied := map[uint32]string{}
 	err = s.query(ctx, "select schema_migrations", s.q.selectMigrations, nil, func() { clear(applied) }, func(r driver.Rows) error {
@@ -59,13 +57,13 @@ func (s *Store) Migrate(ctx context.Context) (MigrationReport, error) {
 		return nil
 	})
 	if err != nil {
-		return rep, err
+		return rep, nil, err
 	}
 	for _, m := range migrations {
-		id := fmt.Sprintf("%04d_%s", m.Version, m.Name)
+		id := migrationID(m)
 		if sum, ok := applied[uint32(m.Version)]; ok {
 			if sum != m.Checksum {
-				return rep, fmt.Errorf("migration %s was edited after it was applied (checksum differs): add a new migration instead", id)
+				return rep, nil, fmt.Errorf("migration %s was edited after it was applied (checksum differs): add a new migration instead", id)
 			}
 			rep.Current = append(rep.Current, id)
 			continue
@@ -75,11 +73,38 @@ func (s *Store) Migrate(ctx context.Context) (MigrationReport, error) {
 			if m.Why != "" {
 				reason += " for " + m.Why
 			}
-			reason += "; server is " + rep.Server
-			rep.Skipped = append(rep.Skipped, Skip{Migration: id, Reason: reason})
-			s.log.Info("migration skipped", "migration", id, "reason", reason)
+			rep.Skipped = append(rep.Skipped, Skip{Migration: id, Reason: reason + "; server is " + rep.Server})
 			continue
 		}
+		pending = append(pending, m)
+		rep.Pending = append(rep.Pending, id)
+	}
+	return rep, pending, nil
+}
+
+// MigrationStatus reports which migrations are applied, pending, or too new for the server,
+// without changing the schema (beyond creating the empty bookkeeping table).
+func (s *Store) MigrationStatus(ctx context.Context) (MigrationReport, error) {
+	rep, _, err := s.plan(ctx)
+	return rep, err
+}
+
+// Migrate applies the migrations of sql/migrations that are not applied yet, in order, and
+// records each in schema_migrations. Running it again changes nothing. A migration that
+// needs a newer server is skipped (and reported), not failed: a later run applies it once
+// the server is upgraded. A migration edited after it was applied is an error. Statements
+// are idempotent (IF NOT EXISTS), so a run cut short is completed by the next one.
+func (s *Store) Migrate(ctx context.Context) (MigrationReport, error) {
+	rep, pending, err := s.plan(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.Pending = nil
+	for _, sk := range rep.Skipped {
+		s.log.Info("migration skipped", "migration", sk.Migration, "reason", sk.Reason)
+	}
+	for _, m := range pending {
+		id := migrationID(m)
 		for i, stmt := range m.Statements {
 			if err := s.do(ctx, fmt.Sprintf("migration %s statement %d", id, i+1), func(ctx context.Context) error {
 				return s.conn.Exec(ctx, stmt)
@@ -98,3 +123,5 @@ func (s *Store) Migrate(ctx context.Context) (MigrationReport, error) {
 	}
 	return rep, nil
 }
+
+func migrationID(m tallysql.Migration) string { return fmt.Sprintf("%04d_%s", m.Version, m.Name) }

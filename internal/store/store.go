@@ -66,6 +66,10 @@ func Open(ctx context.Context, opts Options, logger *slog.Logger) (*Store, error
 	if err != nil {
 		return nil, err
 	}
+	if chOpts.DialTimeout > opts.ConnectTimeout {
+		// The handshake of a new connection is bounded by DialTimeout, not by the context.
+		chOpts.DialTimeout = opts.ConnectTimeout
+	}
 	db := chOpts.Auth.Database
 	if db == "" {
 		db = "default"

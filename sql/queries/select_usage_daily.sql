@@ -5,7 +5,7 @@ SELECT cluster, day, namespace, workload_kind, workload, container,
        countMerge(samples)                          AS samples,
        sumMerge(cpu_usage_sum)                      AS cpu_usage_sum,
        maxMerge(cpu_usage_max)                      AS cpu_usage_max,
-       quantileTDigestMerge(0.95)(cpu_usage_quantiles) AS cpu_usage_p95,
+       toFloat64(quantileTDigestMerge(0.95)(cpu_usage_quantiles)) AS cpu_usage_p95,
        maxMerge(memory_working_set_max)             AS memory_working_set_max,
        sumMerge(cpu_throttled_periods)              AS cpu_throttled_periods,
        sumMerge(cpu_periods)                        AS cpu_periods
