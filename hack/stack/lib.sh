@@ -1,0 +1,248 @@
+# shellcheck shell=bash disable=SC2034 # variables are used by the scripts that source this file
+# Shared helpers for the local test stack (sourced by up.sh, down.sh, env.sh, prom-load.sh).
+# Nothing here starts or stops anything by itself.
+
+STACK_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$STACK_SRC/../.." && pwd)
+
+# Absolute paths even when the env vars are relative (ClickHouse needs absolute paths).
+STATE=$(realpath -m "${TALLY_STACK_DIR:-$REPO_ROOT/.stack}")
+CACHE=$(realpath -m "${TALLY_CACHE_DIR:-$REPO_ROOT/.cache}")
+
+CH_TCP_PORT=${TALLY_CH_TCP_PORT:-19000}
+CH_HTTP_PORT=${TALLY_CH_HTTP_PORT:-18123}
+PROM_PORT=${TALLY_PROM_PORT:-19090}
+ETCD_PORT=${TALLY_ETCD_PORT:-12379}
+ETCD_PEER_PORT=${TALLY_ETCD_PEER_PORT:-12380}
+KUBE_PORT=${TALLY_KUBE_PORT:-16443}
+
+for port in "$CH_TCP_PORT" "$CH_HTTP_PORT" "$PROM_PORT" "$ETCD_PORT" "$ETCD_PEER_PORT" "$KUBE_PORT"; do
+	if [[ ! $port =~ ^[0-9]+$ ]] || ((10#$port < 1 || 10#$port > 65535)); then
+		echo "stack: invalid port '$port' in the TALLY_*_PORT environment variables" >&2
+		exit 1
+	fi
+done
+unset port
+
+# Every service this stack manages, in start order (down.sh stops them in reverse).
+SERVICES=(clickhouse prometheus etcd kube-apiserver)
+
+say() { echo "stack: $*"; }
+warn() { echo "stack: $*" >&2; }
+die() {
+	echo "stack: $*" >&2
+	exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+pidfile() { echo "$STATE/$1.pid"; }
+
+# service_pid NAME: prints the PID from NAME's PID file if that process is alive (not a zombie)
+# and was started for this state dir (its command line mentions "$STATE/"), which guards against
+# PID reuse. Returns 1 otherwise.
+service_pid() {
+	local file pid state
+	file=$(pidfile "$1")
+	[[ -f $file ]] || return 1
+	pid=$(<"$file")
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[[ -n $state && $state != Z ]] || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$STATE/" || return 1
+	echo "$pid"
+}
+
+# clean_stale NAME: removes NAME's PID file when it does not name a live process of ours.
+clean_stale() {
+	local file
+	file=$(pidfile "$1")
+	if [[ -f $file ]] && ! service_pid "$1" >/dev/null; then
+		say "removing stale PID file $file"
+		rm -f "$file"
+	fi
+}
+
+# spawn NAME LOGFILE CMD...: starts CMD detached (own session, no stdin, output to LOGFILE) and
+# records its PID.
+spawn() {
+	local name=$1 log=$2
+	shift 2
+	mkdir -p "$(dirname "$log")"
+	# setsid and nohup exec the command, so $! is the server's own PID.
+	setsid nohup "$@" >>"$log" 2>&1 </dev/null &
+	echo $! >"$(pidfile "$name")"
+}
+
+# stop_service NAME: SIGTERM, wait up to 10 s, then SIGKILL. Removes the PID file.
+stop_service() {
+	local name=$1 pid i
+	if ! pid=$(service_pid "$name"); then
+		clean_stale "$name"
+		return 0
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		service_pid "$name" >/dev/null || break
+		sleep 0.1
+	done
+	if service_pid "$name" >/dev/null; then
+		warn "$name (pid $pid) did not stop within 10 s, sending SIGKILL"
+		kill -KILL "$pid" 2>/dev/null || true
+		for ((i = 0; i < 50; i++)); do
+			service_pid "$name" >/dev/null || break
+			sleep 0.1
+		done
+	fi
+	rm -f "$(pidfile "$name")"
+	say "stopped $name (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Ports
+
+# port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# port_owner PORT: "pid N, name" of the listener, when ss can tell.
+port_owner() {
+	command -v ss >/dev/null || return 0
+	ss -Hltnp "sport = :$1" 2>/dev/null |
+		sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/pid \2, \1/p' | head -n1
+}
+
+# require_free_port PORT...: exits with a clear message when a port is already taken.
+require_free_port() {
+	local port owner
+	for port in "$@"; do
+		if port_open "$port"; then
+			owner=$(port_owner "$port")
+			die "port $port is already in use by another process${owner:+ ($owner)}"
+		fi
+	done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Waiting and logs
+
+# service_logs NAME: the log files worth showing when NAME fails, one per line.
+service_logs() {
+	case $1 in
+	clickhouse) printf '%s\n' "$STATE/clickhouse/stdout.log" "$STATE/clickhouse/clickhouse-server.log" ;;
+	prometheus) echo "$STATE/prometheus/prometheus.log" ;;
+	etcd) echo "$STATE/etcd/etcd.log" ;;
+	kube-apiserver) echo "$STATE/kube/kube-apiserver.log" ;;
+	esac
+}
+
+# wait_until NAME SECONDS CMD...: polls CMD every 0.2 s until it succeeds. Fails (printing the
+# last 20 log lines and stopping the service) on timeout or when the process exits.
+wait_until() {
+	local name=$1 timeout=$2 deadline
+	shift 2
+	deadline=$((SECONDS + timeout))
+	until "$@" >/dev/null 2>&1; do
+		if ! service_pid "$name" >/dev/null; then
+			fail_start "$name" "$name exited during start-up"
+		fi
+		if ((SECONDS >= deadline)); then
+			fail_start "$name" "$name was not ready within ${timeout} s"
+		fi
+		sleep 0.2
+	done
+}
+
+# fail_start NAME MESSAGE: prints the tail of NAME's logs, stops what was started, exits 1.
+fail_start() {
+	local name=$1 log
+	warn "$2"
+	while read -r log; do
+		[[ -s $log ]] || continue
+		warn "last 20 lines of $log:"
+		tail -n 20 "$log" >&2
+	done < <(service_logs "$name")
+	stop_service "$name" >/dev/null
+	exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Prometheus (shared by up.sh and prom-load.sh)
+
+PROM_DIR=$STATE/prometheus
+PROM_LOG=$PROM_DIR/prometheus.log
+PROM_URL=http://127.0.0.1:$PROM_PORT
+FIXTURE=$STACK_SRC/testdata/fixture.om
+
+prom_ready() { curl -fsS --max-time 2 "$PROM_URL/-/ready" >/dev/null 2>&1; }
+
+# prom_backfill FILE: writes FILE's samples as TSDB blocks into the data dir (Prometheus must be
+# stopped). --max-block-duration is hidden but makes promtool fast (see FACTS.md).
+prom_backfill() {
+	local file=$1 out
+	[[ -r $file ]] || die "cannot read OpenMetrics file $file"
+	mkdir -p "$PROM_DIR/data"
+	if ! out=$(promtool tsdb create-blocks-from openmetrics --quiet --max-block-duration=168h \
+		"$file" "$PROM_DIR/data" 2>&1); then
+		warn "promtool rejected $file:"
+		echo "$out" >&2
+		return 1
+	fi
+	say "loaded $file into Prometheus"
+}
+
+# prom_init_data: the first time the data dir is created, load the test fixture.
+prom_init_data() {
+	[[ -d $PROM_DIR/data ]] && return 0
+	prom_backfill "$FIXTURE" || die "could not load the fixture"
+}
+
+# prom_start: starts Prometheus (not running, port checked by the caller) and waits until ready.
+prom_start() {
+	mkdir -p "$PROM_DIR"
+	cat >"$PROM_DIR/prometheus.yml" <<-EOF
+		# Written by hack/stack/up.sh. No scrape jobs: data comes from prom-load.sh.
+		global:
+		  scrape_interval: 30s
+		scrape_configs: []
+	EOF
+	prom_init_data
+	spawn prometheus "$PROM_LOG" prometheus \
+		--config.file="$PROM_DIR/prometheus.yml" \
+		--storage.tsdb.path="$PROM_DIR/data" \
+		--storage.tsdb.retention.time=3650d \
+		--web.listen-address="127.0.0.1:$PROM_PORT"
+	wait_until prometheus 30 prom_ready
+	say "prometheus ready on $PROM_URL (pid $(service_pid prometheus))"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Debian packages
+
+MISSING_PACKAGES=()
+
+# need CMD PACKAGE: remembers PACKAGE when CMD is not installed.
+need() {
+	if ! command -v "$1" >/dev/null 2>&1; then
+		MISSING_PACKAGES+=("$2")
+	fi
+}
+
+# install_missing: installs what need() collected; apt-get update only when something is missing.
+install_missing() {
+	((${#MISSING_PACKAGES[@]})) || return 0
+	local pkgs sudo=()
+	mapfile -t pkgs < <(printf '%s\n' "${MISSING_PACKAGES[@]}" | sort -u)
+	MISSING_PACKAGES=()
+	if ((EUID != 0)); then
+		command -v sudo >/dev/null || die "missing packages (${pkgs[*]}); install them as root"
+		sudo=(sudo)
+	fi
+	say "installing Debian packages: ${pkgs[*]}"
+	"${sudo[@]}" apt-get update -qq || die "apt-get update failed"
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${pkgs[@]}" ||
+		die "apt-get install ${pkgs[*]} failed"
+}

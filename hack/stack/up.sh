@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# Starts the local test stack (real servers on 127.0.0.1 only): ClickHouse, Prometheus and a
+# Kubernetes API server (etcd + kube-apiserver). Idempotent: running services are left alone.
+#
+#   hack/stack/up.sh [all|clickhouse|prometheus|kube]...   (default: all)
+#
+# See hack/stack/README.md.
+set -euo pipefail
+
+# The kube-apiserver release; hack/kube-apiserver/go.mod must pin the same k8s.io/kubernetes.
+KUBE_VERSION=v1.35.4
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { die "usage: up.sh [all|clickhouse|prometheus|kube]..."; }
+
+# ---------------------------------------------------------------------------------------------
+# ClickHouse
+
+CH_DIR=$STATE/clickhouse
+
+# A modern server ships one `clickhouse` binary; Debian 12 ships 18.16 as clickhouse-server.
+if command -v clickhouse >/dev/null 2>&1; then
+	CH_SERVER=(clickhouse server)
+	CH_CLIENT=(clickhouse client)
+else
+	CH_SERVER=(/usr/sbin/clickhouse-server)
+	CH_CLIENT=(clickhouse-client)
+fi
+
+ch_ready() { [[ $(curl -fsS --max-time 2 "http://127.0.0.1:$CH_HTTP_PORT/ping" 2>/dev/null) == "Ok." ]]; }
+
+# ch_major_version: the server's major version (18 for Debian 12), empty when unknown.
+# 18.16's clickhouse-server has no --version, so fall back to the package and the client.
+ch_major_version() {
+	local out
+	out=$("${CH_SERVER[@]}" --version 2>/dev/null || true)
+	if [[ $out =~ version\ ([0-9]+)\. ]]; then
+		echo "${BASH_REMATCH[1]}"
+	elif [[ ${CH_SERVER[0]} == /usr/sbin/clickhouse-server ]] &&
+		[[ $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null) =~ ^([0-9]+)\. ]]; then
+		echo "${BASH_REMATCH[1]}"
+	elif [[ $("${CH_CLIENT[@]}" --version 2>/dev/null) =~ version\ ([0-9]+)\. ]]; then
+		echo "${BASH_REMATCH[1]}"
+	fi
+}
+
+ch_write_config() {
+	local major extra=""
+	major=$(ch_major_version)
+	if [[ -z $major ]]; then
+		warn "could not tell the ClickHouse version; assuming a modern server"
+	elif ((major <= 19)); then
+		# LowCardinality is experimental before 20.x. Modern servers may reject this setting
+		# name, and 18.16 refuses to start on unknown settings, so it is set only here.
+		extra="<allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>"
+	fi
+	mkdir -p "$CH_DIR"
+	cat >"$CH_DIR/config.xml" <<-EOF
+		<?xml version="1.0"?>
+		<!-- Written by hack/stack/up.sh on every start. 18.16 ignores the root element's name. -->
+		<clickhouse>
+		    <logger>
+		        <level>information</level>
+		        <log>$CH_DIR/clickhouse-server.log</log>
+		        <errorlog>$CH_DIR/clickhouse-server.err.log</errorlog>
+		        <size>50M</size>
+		        <count>2</count>
+		    </logger>
+		    <listen_host>127.0.0.1</listen_host>
+		    <tcp_port>$CH_TCP_PORT</tcp_port>
+		    <http_port>$CH_HTTP_PORT</http_port>
+		    <path>$CH_DIR/data/</path>
+		    <tmp_path>$CH_DIR/tmp/</tmp_path>
+		    <user_files_path>$CH_DIR/user_files/</user_files_path>
+		    <format_schema_path>$CH_DIR/format_schemas/</format_schema_path>
+		    <users_config>$CH_DIR/users.xml</users_config>
+		    <default_profile>default</default_profile>
+		    <default_database>default</default_database>
+		    <timezone>UTC</timezone>
+		    <max_concurrent_queries>64</max_concurrent_queries>
+		    <mark_cache_size>536870912</mark_cache_size>
+		    <uncompressed_cache_size>268435456</uncompressed_cache_size>
+		    <mlock_executable>false</mlock_executable>
+		</clickhouse>
+	EOF
+	cat >"$CH_DIR/users.xml" <<-EOF
+		<?xml version="1.0"?>
+		<!-- Written by hack/stack/up.sh on every start. -->
+		<clickhouse>
+		    <profiles>
+		        <default>
+		            <max_memory_usage>4000000000</max_memory_usage>
+		            $extra
+		        </default>
+		    </profiles>
+		    <users>
+		        <default>
+		            <password></password>
+		            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+		            <profile>default</profile>
+		            <quota>default</quota>
+		        </default>
+		        <!-- For tests of password handling. -->
+		        <tally>
+		            <password>tally-secret</password>
+		            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+		            <profile>default</profile>
+		            <quota>default</quota>
+		        </tally>
+		    </users>
+		    <quotas><default></default></quotas>
+		</clickhouse>
+	EOF
+}
+
+up_clickhouse() {
+	if service_pid clickhouse >/dev/null; then
+		wait_until clickhouse 30 ch_ready
+		say "clickhouse already running"
+		return
+	fi
+	clean_stale clickhouse
+	require_free_port "$CH_TCP_PORT" "$CH_HTTP_PORT"
+	ch_write_config
+	say "starting clickhouse"
+	spawn clickhouse "$CH_DIR/stdout.log" "${CH_SERVER[@]}" --config-file="$CH_DIR/config.xml"
+	wait_until clickhouse 30 ch_ready
+	local version
+	version=$("${CH_CLIENT[@]}" --host 127.0.0.1 --port "$CH_TCP_PORT" -q 'SELECT version()' 2>&1) ||
+		fail_start clickhouse "clickhouse answers /ping but the native port does not: $version"
+	say "clickhouse $version ready on 127.0.0.1:$CH_TCP_PORT (native), :$CH_HTTP_PORT (http) (pid $(service_pid clickhouse))"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Prometheus (start-up code shared with prom-load.sh lives in lib.sh)
+
+up_prometheus() {
+	if service_pid prometheus >/dev/null; then
+		wait_until prometheus 30 prom_ready
+		say "prometheus already running"
+		return
+	fi
+	clean_stale prometheus
+	require_free_port "$PROM_PORT"
+	say "starting prometheus"
+	prom_start
+}
+
+# ---------------------------------------------------------------------------------------------
+# Kubernetes API: etcd + kube-apiserver
+
+ETCD_DIR=$STATE/etcd
+KUBE_DIR=$STATE/kube
+KAS_BIN=$CACHE/bin/kube-apiserver-$KUBE_VERSION
+
+etcd_ready() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" 2>/dev/null | grep -q '"health":"true"'; }
+kube_ready() {
+	[[ $(curl -fsSk --max-time 2 -H "Authorization: Bearer $(<"$KUBE_DIR/token")" \
+		"https://127.0.0.1:$KUBE_PORT/readyz" 2>/dev/null) == ok ]]
+}
+
+build_kube_apiserver() {
+	[[ -x $KAS_BIN ]] && return 0
+	local src=$REPO_ROOT/hack/kube-apiserver go lock
+	grep -q "k8s.io/kubernetes $KUBE_VERSION\$" "$src/go.mod" ||
+		die "$src/go.mod does not require k8s.io/kubernetes $KUBE_VERSION (KUBE_VERSION in up.sh)"
+	go=$(command -v go || echo /usr/local/go/bin/go)
+	[[ -x $go ]] || die "Go is needed to build kube-apiserver (not on PATH)"
+	mkdir -p "$CACHE/bin"
+	# One build at a time; a second up.sh waits here and then finds the binary.
+	exec {lock}>"$CACHE/bin/.kube-apiserver.lock"
+	flock "$lock"
+	if [[ ! -x $KAS_BIN ]]; then
+		say "building kube-apiserver $KUBE_VERSION (first run only, ~4 min)"
+		(cd "$src" && GOWORK=off CGO_ENABLED=0 "$go" build -trimpath -ldflags "-s -w" \
+			-o "$KAS_BIN.tmp" k8s.io/kubernetes/cmd/kube-apiserver) ||
+			die "building kube-apiserver $KUBE_VERSION failed"
+		mv -f "$KAS_BIN.tmp" "$KAS_BIN"
+	fi
+	exec {lock}>&-
+}
+
+# kube_credentials: token, token file and service-account key pair, generated once.
+kube_credentials() {
+	mkdir -p "$KUBE_DIR/certs"
+	(
+		umask 077
+		if [[ ! -s $KUBE_DIR/token ]]; then
+			openssl rand -hex 32 >"$KUBE_DIR/token"
+		fi
+		echo "$(<"$KUBE_DIR/token"),tally-admin,tally-admin,\"system:masters\"" >"$KUBE_DIR/tokens.csv"
+		if [[ ! -s $KUBE_DIR/sa.key || ! -s $KUBE_DIR/sa.pub ]]; then
+			openssl genrsa -out "$KUBE_DIR/sa.key" 2048 2>/dev/null
+			openssl rsa -in "$KUBE_DIR/sa.key" -pubout -out "$KUBE_DIR/sa.pub" 2>/dev/null
+		fi
+	)
+}
+
+write_kubeconfig() {
+	(
+		umask 077
+		cat >"$STATE/kubeconfig" <<-EOF
+			# Written by hack/stack/up.sh.
+			apiVersion: v1
+			kind: Config
+			clusters:
+			- name: tally-stack
+			  cluster:
+			    server: https://127.0.0.1:$KUBE_PORT
+			    insecure-skip-tls-verify: true
+			users:
+			- name: tally-admin
+			  user:
+			    token: $(<"$KUBE_DIR/token")
+			contexts:
+			- name: tally-stack
+			  context:
+			    cluster: tally-stack
+			    user: tally-admin
+			current-context: tally-stack
+		EOF
+	)
+}
+
+up_etcd() {
+	if service_pid etcd >/dev/null; then
+		wait_until etcd 30 etcd_ready
+		say "etcd already running"
+		return
+	fi
+	clean_stale etcd
+	require_free_port "$ETCD_PORT" "$ETCD_PEER_PORT"
+	say "starting etcd"
+	mkdir -p "$ETCD_DIR"
+	spawn etcd "$ETCD_DIR/etcd.log" "$(command -v etcd || echo /usr/bin/etcd)" \
+		--name tally \
+		--data-dir "$ETCD_DIR/data" \
+		--listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+		--advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+		--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+		--initial-cluster "tally=http://127.0.0.1:$ETCD_PEER_PORT" \
+		--logger zap
+	wait_until etcd 30 etcd_ready
+	say "etcd ready on 127.0.0.1:$ETCD_PORT (pid $(service_pid etcd))"
+}
+
+up_kube_apiserver() {
+	if service_pid kube-apiserver >/dev/null; then
+		wait_until kube-apiserver 60 kube_ready
+		[[ -s $STATE/kubeconfig ]] || write_kubeconfig
+		say "kube-apiserver already running"
+		return
+	fi
+	clean_stale kube-apiserver
+	require_free_port "$KUBE_PORT"
+	build_kube_apiserver
+	kube_credentials
+	write_kubeconfig
+	say "starting kube-apiserver $KUBE_VERSION"
+	spawn kube-apiserver "$KUBE_DIR/kube-apiserver.log" "$KAS_BIN" \
+		--etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+		--bind-address=127.0.0.1 \
+		--advertise-address=127.0.0.1 \
+		--secure-port="$KUBE_PORT" \
+		--cert-dir="$KUBE_DIR/certs" \
+		--token-auth-file="$KUBE_DIR/tokens.csv" \
+		--authorization-mode=RBAC \
+		--service-account-key-file="$KUBE_DIR/sa.pub" \
+		--service-account-signing-key-file="$KUBE_DIR/sa.key" \
+		--service-account-issuer=https://kubernetes.default.svc \
+		--disable-admission-plugins=ServiceAccount \
+		--endpoint-reconciler-type=none \
+		--service-cluster-ip-range=10.96.0.0/16 \
+		--allow-privileged=true
+	wait_until kube-apiserver 60 kube_ready
+	say "kube-apiserver ready on https://127.0.0.1:$KUBE_PORT (pid $(service_pid kube-apiserver))"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+main() {
+	local want_ch=0 want_prom=0 want_kube=0 arg
+	(($#)) || set -- all
+	for arg in "$@"; do
+		case $arg in
+		all) want_ch=1 want_prom=1 want_kube=1 ;;
+		clickhouse) want_ch=1 ;;
+		prometheus) want_prom=1 ;;
+		kube) want_kube=1 ;;
+		*) usage ;;
+		esac
+	done
+
+	command -v curl >/dev/null 2>&1 || MISSING_PACKAGES+=(curl)
+	if ((want_ch)); then
+		if ! command -v clickhouse >/dev/null 2>&1; then
+			[[ -x /usr/sbin/clickhouse-server ]] || MISSING_PACKAGES+=(clickhouse-server)
+			need clickhouse-client clickhouse-client
+		fi
+	fi
+	if ((want_prom)); then
+		need prometheus prometheus
+		need promtool prometheus
+	fi
+	if ((want_kube)); then
+		[[ -x /usr/bin/etcd ]] || need etcd etcd-server
+		need openssl openssl
+	fi
+	install_missing
+
+	mkdir -p "$STATE"
+	if ((want_ch)); then
+		up_clickhouse
+	fi
+	if ((want_prom)); then
+		up_prometheus
+	fi
+	if ((want_kube)); then
+		up_etcd
+		up_kube_apiserver
+	fi
+
+	say "up: state in $STATE"
+	local name pid
+	for name in "${SERVICES[@]}"; do
+		if pid=$(service_pid "$name"); then
+			printf 'stack:   %-15s pid %s\n' "$name" "$pid"
+		fi
+	done
+	say "environment for tests (eval \"\$(hack/stack/env.sh)\"):"
+	"$STACK_SRC/env.sh"
+}
+
+main "$@"
