@@ -130,3 +130,17 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Every file of sql/queries is run by the store, so the store's integration tests execute
+// each of them on the real 18.16 server.
+func TestEveryQueryFileIsUsed(t *testing.T) {
+	q, err := loadQueries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range tallysql.QueryNames() {
+		if !contains(q.names, name) {
+			t.Errorf("sql/queries/%s.sql is not used by the store", name)
+		}
+	}
+}

@@ -16,6 +16,8 @@ type queries struct {
 	selectNodes, selectContainers, selectUsageSamples, selectContainerEvents string
 	selectNodePrices, selectCostAllocations, selectWatermarks                string
 	selectUsageHourly, selectUsageDaily, selectCostDaily                     string
+
+	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
 
 func loadQueries() (queries, error) {
@@ -25,6 +27,7 @@ func loadQueries() (queries, error) {
 		s, err := tallysql.Query(name)
 		errs = append(errs, err)
 		*dst = s
+		q.names = append(q.names, name)
 	}
 	load(&q.serverVersion, "select_server_version")
 	load(&q.selectMigrations, "select_schema_migrations")

@@ -49,7 +49,7 @@ func withDatabase(t testing.TB, dsn, db string) string {
 }
 
 func testLogger(t testing.TB) *slog.Logger {
-	if testing.Verbose() {
+	if os.Getenv("TALLY_TEST_LOG") == "1" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)

@@ -1,0 +1,81 @@
+# tally's front door. `make demo` and `make test` work on a fresh machine: they install and
+# start what they need (Debian packages, a kube-apiserver build, the chDB library) into
+# git-ignored folders, and a second run reuses all of it.
+
+SHELL       := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+GO          ?= go
+CACHE       ?= $(CURDIR)/.cache
+export TALLY_CACHE_DIR := $(CACHE)
+
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+VPKG     := github.com/prometheus/common/version
+LDFLAGS  := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) \
+            -X $(VPKG).Branch=$(BRANCH) -X $(VPKG).BuildUser=tally \
+            -X $(VPKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK         := $(CACHE)/bin/staticcheck-$(STATICCHECK_VERSION)
+
+# Runs a command with the local stack's addresses in the environment.
+WITH_STACK := eval "$$(hack/stack/env.sh)" &&
+
+.PHONY: all build test test-unit test-chdb lint bench demo stack-up stack-down clean
+
+all: build
+
+## build: the collector and reporter binaries, into bin/
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/collector ./cmd/reporter
+
+## test: every test, unit and real-server integration (starts the local stack first)
+test: stack-up
+	$(WITH_STACK) TALLY_REQUIRE_STACK=1 $(GO) test -count=1 -v ./... | hack/gotest-summary.sh
+	$(MAKE) --no-print-directory test-chdb
+
+## test-chdb: the SQL files of sql/ executed on a modern ClickHouse engine (chDB)
+test-chdb:
+	CHDB_LIB_PATH=$$(hack/chdb/fetch.sh) $(GO) test -tags chdb -count=1 -v ./sql/ | hack/gotest-summary.sh
+
+## test-unit: the tests that need no server (integration tests skip)
+test-unit:
+	$(GO) test -count=1 ./...
+
+## lint: gofmt, go vet and staticcheck
+lint: $(STATICCHECK)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: needs formatting:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags chdb ./sql/
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	mkdir -p $(CACHE)/bin/tmp
+	GOBIN=$(CACHE)/bin/tmp $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(CACHE)/bin/tmp/staticcheck $@
+
+## bench: the benchmarks, against the local stack's servers
+bench: stack-up
+	$(WITH_STACK) TALLY_REQUIRE_STACK=1 $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+## demo: brings up the local stack and applies tally's schema to it
+demo: build stack-up
+	@echo "== tally demo: schema on the local ClickHouse"
+	$(WITH_STACK) bin/collector --clickhouse-dsn "$${TALLY_TEST_CLICKHOUSE_DSN%/*}/tally" --migrate --log-level warn
+	$(WITH_STACK) bin/reporter schema --clickhouse-dsn "$${TALLY_TEST_CLICKHOUSE_DSN%/*}/tally"
+	@echo
+	@echo "The synthetic cluster, collection and the cost and rightsizing reports join this demo"
+	@echo "as they land (see docs/). The stack keeps running: 'make stack-down' stops it."
+
+## stack-up / stack-down: the local ClickHouse, Prometheus, etcd and kube-apiserver
+stack-up:
+	hack/stack/up.sh
+
+stack-down:
+	hack/stack/down.sh
+
+## clean: binaries and the stack's state (keeps cached builds in .cache)
+clean:
+	hack/stack/down.sh --purge
+	rm -rf bin
