@@ -37,7 +37,7 @@ test: stack-up
 
 ## test-chdb: the SQL files of sql/ executed on a modern ClickHouse engine (chDB)
 test-chdb:
-	CHDB_LIB_PATH=$$(hack/chdb/fetch.sh) $(GO) test -tags chdb -count=1 -v ./sql/ | hack/gotest-summary.sh
+	CHDB_LIB_PATH=$$(hack/chdb/fetch.sh) $(GO) test -tags chdb -run TestChDB -count=1 -v ./sql/ | hack/gotest-summary.sh
 
 ## test-unit: the tests that need no server (integration tests skip)
 test-unit:

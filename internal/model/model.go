@@ -74,7 +74,6 @@ type UsageSample struct {
 	Workload              WorkloadRef
 	Pod                   string
 	Container             string
-	Node                  string
 	CPUUsageCores         float64 // average rate over the minute
 	MemoryWorkingSetBytes uint64
 	CPUThrottledPeriods   float64 // CFS periods throttled during the minute
@@ -156,38 +155,20 @@ type Watermark struct {
 	Time    time.Time
 }
 
-// UsageHour is the hourly rollup of one pod's container. Sums, maxima and counts are exact;
-// CPUUsageP95Cores is an estimate (t-digest).
-type UsageHour struct {
+// UsageRollup is the usage of one workload's container during one hour or one UTC day
+// (Start), its pods pooled. Sums, maxima and counts are exact; CPUUsageP95Cores is a t-digest
+// estimate.
+type UsageRollup struct {
 	Cluster                  string
-	Hour                     time.Time
+	Start                    time.Time
 	Namespace                string
 	Workload                 WorkloadRef
-	Pod                      string
 	Container                string
-	Node                     string
-	Samples                  uint64
-	CPUUsageCoreMinutes      float64 // sum of the minutes' average rates
+	Samples                  uint64  // 1-minute samples, one per pod and minute
+	CPUUsageCoreMinutes      float64 // sum of the samples' average rates
 	CPUUsageMaxCores         float64
 	CPUUsageP95Cores         float64
 	MemoryWorkingSetSumBytes uint64
-	MemoryWorkingSetMaxBytes uint64
-	CPUThrottledPeriods      float64
-	CPUPeriods               float64
-}
-
-// UsageDay is the daily rollup of one workload's container, its pods pooled.
-type UsageDay struct {
-	Cluster                  string
-	Day                      time.Time
-	Namespace                string
-	Workload                 WorkloadRef
-	Container                string
-	Pods                     uint64
-	Samples                  uint64
-	CPUUsageCoreMinutes      float64
-	CPUUsageMaxCores         float64
-	CPUUsageP95Cores         float64
 	MemoryWorkingSetMaxBytes uint64
 	CPUThrottledPeriods      float64
 	CPUPeriods               float64

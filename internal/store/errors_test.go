@@ -163,3 +163,13 @@ func TestOpenUnreachableHostFailsWithinDeadline(t *testing.T) {
 		})
 	}
 }
+
+func TestSendFailureIsNotRetried(t *testing.T) {
+	err := permanent{fmt.Errorf("%w: %w", ErrInsertOutcomeUnknown, io.ErrUnexpectedEOF)}
+	if transient(err) {
+		t.Error("a send that failed mid-way is retried; the rollups would count a landed batch twice")
+	}
+	if !errors.Is(err, ErrInsertOutcomeUnknown) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("%v should wrap ErrInsertOutcomeUnknown and the cause", err)
+	}
+}

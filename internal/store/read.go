@@ -92,7 +92,7 @@ func (s *Store) Containers(ctx context.Context, w Window) ([]model.Container, er
 func (s *Store) UsageSamples(ctx context.Context, w Window) ([]model.UsageSample, error) {
 	return selectAll(ctx, s, "select usage samples", s.q.selectUsageSamples, w, func(r driver.Rows, x *model.UsageSample) error {
 		err := r.Scan(&x.Cluster, &x.Timestamp, &x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.Pod,
-			&x.Container, &x.Node, &x.CPUUsageCores, &x.MemoryWorkingSetBytes, &x.CPUThrottledPeriods, &x.CPUPeriods)
+			&x.Container, &x.CPUUsageCores, &x.MemoryWorkingSetBytes, &x.CPUThrottledPeriods, &x.CPUPeriods)
 		x.Timestamp = x.Timestamp.UTC()
 		return err
 	})
@@ -135,25 +135,21 @@ func (s *Store) Allocations(ctx context.Context, w Window) ([]model.Allocation, 
 }
 
 // UsageHourly returns the hourly usage rollup of the hours in w.
-func (s *Store) UsageHourly(ctx context.Context, w Window) ([]model.UsageHour, error) {
-	return selectAll(ctx, s, "select hourly usage", s.q.selectUsageHourly, w, func(r driver.Rows, x *model.UsageHour) error {
-		err := r.Scan(&x.Cluster, &x.Hour, &x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.Pod, &x.Container,
-			&x.Node, &x.Samples, &x.CPUUsageCoreMinutes, &x.CPUUsageMaxCores, &x.CPUUsageP95Cores,
-			&x.MemoryWorkingSetSumBytes, &x.MemoryWorkingSetMaxBytes, &x.CPUThrottledPeriods, &x.CPUPeriods)
-		x.Hour = x.Hour.UTC()
-		return err
-	})
+func (s *Store) UsageHourly(ctx context.Context, w Window) ([]model.UsageRollup, error) {
+	return selectAll(ctx, s, "select hourly usage", s.q.selectUsageHourly, w, scanUsageRollup)
 }
 
-// UsageDaily returns the daily usage rollup of the days in w.
-func (s *Store) UsageDaily(ctx context.Context, w Window) ([]model.UsageDay, error) {
-	return selectAll(ctx, s, "select daily usage", s.q.selectUsageDaily, w, func(r driver.Rows, x *model.UsageDay) error {
-		err := r.Scan(&x.Cluster, &x.Day, &x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.Container,
-			&x.Pods, &x.Samples, &x.CPUUsageCoreMinutes, &x.CPUUsageMaxCores, &x.CPUUsageP95Cores,
-			&x.MemoryWorkingSetMaxBytes, &x.CPUThrottledPeriods, &x.CPUPeriods)
-		x.Day = dateUTC(x.Day)
-		return err
-	})
+// UsageDaily returns the daily usage rollup of the UTC days in w.
+func (s *Store) UsageDaily(ctx context.Context, w Window) ([]model.UsageRollup, error) {
+	return selectAll(ctx, s, "select daily usage", s.q.selectUsageDaily, w, scanUsageRollup)
+}
+
+func scanUsageRollup(r driver.Rows, x *model.UsageRollup) error {
+	err := r.Scan(&x.Cluster, &x.Start, &x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.Container,
+		&x.Samples, &x.CPUUsageCoreMinutes, &x.CPUUsageMaxCores, &x.CPUUsageP95Cores,
+		&x.MemoryWorkingSetSumBytes, &x.MemoryWorkingSetMaxBytes, &x.CPUThrottledPeriods, &x.CPUPeriods)
+	x.Start = time.Date(x.Start.Year(), x.Start.Month(), x.Start.Day(), x.Start.Hour(), 0, 0, 0, time.UTC)
+	return err
 }
 
 // CostDaily returns the daily cost rollup of the days in w.

@@ -86,9 +86,15 @@ var transientCodes = map[int32]bool{
 	999: true, // KEEPER_EXCEPTION
 }
 
+// permanent wraps an error that must not be retried, whatever it wraps.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
 // transient reports whether err may go away when the call is repeated.
 func transient(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	var p permanent
+	if errors.As(err, &p) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	var ex *clickhouse.Exception

@@ -28,14 +28,21 @@ func TestUsageRollupsProduceExpectedSums(t *testing.T) {
 			cpu = 0.3
 		}
 		samples = append(samples, model.UsageSample{Cluster: "prod", Timestamp: h10.Add(time.Duration(i) * time.Minute),
-			Namespace: "shop", Workload: web, Pod: "web-a", Container: "app", Node: "n1",
+			Namespace: "shop", Workload: web, Pod: "web-a", Container: "app",
 			CPUUsageCores: cpu, MemoryWorkingSetBytes: uint64(100+i) * mib, CPUThrottledPeriods: 1, CPUPeriods: 600})
 	}
 	// Pod b: 30 minutes from 10:00, a steady 1 core and 500 MiB.
 	for i := 0; i < 30; i++ {
 		samples = append(samples, model.UsageSample{Cluster: "prod", Timestamp: h10.Add(time.Duration(i) * time.Minute),
-			Namespace: "shop", Workload: web, Pod: "web-b", Container: "app", Node: "n2",
+			Namespace: "shop", Workload: web, Pod: "web-b", Container: "app",
 			CPUUsageCores: 1, MemoryWorkingSetBytes: 500 * mib, CPUPeriods: 600})
+	}
+	// Pod c of another workload: 10 minutes from 10:00 at 2 cores and 1 GiB: a row of its own.
+	api := model.WorkloadRef{Kind: "StatefulSet", Name: "api"}
+	for i := 0; i < 10; i++ {
+		samples = append(samples, model.UsageSample{Cluster: "prod", Timestamp: h10.Add(time.Duration(i) * time.Minute),
+			Namespace: "shop", Workload: api, Pod: "api-0", Container: "app",
+			CPUUsageCores: 2, MemoryWorkingSetBytes: 1024 * mib, CPUPeriods: 600})
 	}
 	// Written in two batches, as the collector does interval by interval: the rollups must
 	// combine the partial aggregates of both.
@@ -46,56 +53,59 @@ func TestUsageRollupsProduceExpectedSums(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	hours, err := s.UsageHourly(ctx, Window{Cluster: "prod", From: day, To: day.Add(24 * time.Hour)})
+	w := Window{Cluster: "prod", From: day, To: day.Add(24 * time.Hour)}
+	hours, err := s.UsageHourly(ctx, w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []model.UsageHour{
-		// Hour 10, pod a: 30×0.1 + 30×0.3 = 12 core-minutes, max 0.3; working set
-		// Σ(100+i) for i=0..59 = 6000 + 1770 = 7770 MiB, max 159 MiB; 60 throttled of 36,000 periods.
-		{Hour: h10, Pod: "web-a", Node: "n1", Samples: 60, CPUUsageCoreMinutes: 12, CPUUsageMaxCores: 0.3,
-			MemoryWorkingSetSumBytes: 7770 * mib, MemoryWorkingSetMaxBytes: 159 * mib, CPUThrottledPeriods: 60, CPUPeriods: 36000},
-		// Hour 10, pod b: 30 × 1 = 30 core-minutes, p95 of a constant 1 is 1; 30 × 500 MiB.
-		{Hour: h10, Pod: "web-b", Node: "n2", Samples: 30, CPUUsageCoreMinutes: 30, CPUUsageMaxCores: 1, CPUUsageP95Cores: 1,
-			MemoryWorkingSetSumBytes: 15000 * mib, MemoryWorkingSetMaxBytes: 500 * mib, CPUPeriods: 18000},
-		// Hour 11, pod a: again 12 core-minutes; Σ(100+i) for i=60..119 = 6000 + 5370 = 11370 MiB, max 219 MiB.
-		{Hour: h10.Add(time.Hour), Pod: "web-a", Node: "n1", Samples: 60, CPUUsageCoreMinutes: 12, CPUUsageMaxCores: 0.3,
+	want := []model.UsageRollup{
+		// Hour 10, shop/Deployment/web, pods a and b pooled: 60 + 30 = 90 samples.
+		// CPU: a 30×0.1 + 30×0.3 = 12, b 30×1 = 30 → 42 core-minutes, max 1.
+		// Working set: a Σ(100+i) for i=0..59 = 6000 + 1770 = 7770 MiB, b 30×500 = 15000 → 22770 MiB, max 500.
+		// Throttling: a 60 of 36,000 periods, b 0 of 18,000.
+		{Start: h10, Workload: web, Samples: 90, CPUUsageCoreMinutes: 42, CPUUsageMaxCores: 1, CPUUsageP95Cores: 1,
+			MemoryWorkingSetSumBytes: 22770 * mib, MemoryWorkingSetMaxBytes: 500 * mib, CPUThrottledPeriods: 60, CPUPeriods: 54000},
+		// Hour 10, shop/StatefulSet/api (sorts after Deployment): 10 × 2 = 20 core-minutes; 10 × 1024 MiB.
+		{Start: h10, Workload: api, Samples: 10, CPUUsageCoreMinutes: 20, CPUUsageMaxCores: 2, CPUUsageP95Cores: 2,
+			MemoryWorkingSetSumBytes: 10240 * mib, MemoryWorkingSetMaxBytes: 1024 * mib, CPUPeriods: 6000},
+		// Hour 11, web: pod a alone: 12 core-minutes, max 0.3;
+		// Σ(100+i) for i=60..119 = 6000 + 5370 = 11370 MiB, max 219 MiB.
+		{Start: h10.Add(time.Hour), Workload: web, Samples: 60, CPUUsageCoreMinutes: 12, CPUUsageMaxCores: 0.3, CPUUsageP95Cores: 0.3,
 			MemoryWorkingSetSumBytes: 11370 * mib, MemoryWorkingSetMaxBytes: 219 * mib, CPUThrottledPeriods: 60, CPUPeriods: 36000},
 	}
-	if len(hours) != len(want) {
-		t.Fatalf("got %d hourly rows, want %d: %+v", len(hours), len(want), hours)
-	}
-	for i, w := range want {
-		g := hours[i]
-		if g.Hour != w.Hour || g.Pod != w.Pod || g.Node != w.Node || g.Namespace != "shop" || g.Workload != web || g.Container != "app" ||
-			g.Samples != w.Samples || !near(g.CPUUsageCoreMinutes, w.CPUUsageCoreMinutes) || g.CPUUsageMaxCores != w.CPUUsageMaxCores ||
-			g.MemoryWorkingSetSumBytes != w.MemoryWorkingSetSumBytes || g.MemoryWorkingSetMaxBytes != w.MemoryWorkingSetMaxBytes ||
-			!near(g.CPUThrottledPeriods, w.CPUThrottledPeriods) || !near(g.CPUPeriods, w.CPUPeriods) {
-			t.Errorf("hourly row %d:\n got %+v\nwant %+v", i, g, w)
-		}
-	}
-	// Pod a's minutes are half 0.1 and half 0.3: its 95th percentile lies at the upper value
-	// (the t-digest keeps Float32 precision).
-	if p := hours[0].CPUUsageP95Cores; p < 0.29 || p > 0.3+1e-6 {
-		t.Errorf("pod a p95 = %v, want ≈ 0.3", p)
-	}
-	if p := hours[1].CPUUsageP95Cores; p != 1 {
-		t.Errorf("pod b p95 = %v, want 1", p)
-	}
+	checkRollups(t, "hourly", hours, want)
 
-	days, err := s.UsageDaily(ctx, Window{Cluster: "prod", From: day, To: day.Add(24 * time.Hour)})
+	days, err := s.UsageDaily(ctx, w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The day pools both pods: 150 samples, 12 + 12 + 30 = 54 core-minutes, peaks 1 core and 500 MiB.
-	if len(days) != 1 {
-		t.Fatalf("got %d daily rows, want 1: %+v", len(days), days)
+	checkRollups(t, "daily", days, []model.UsageRollup{
+		// The day of web is its two hours: 150 samples, 42 + 12 = 54 core-minutes, 22770 + 11370 = 34140 MiB,
+		// 120 throttled of 90,000 periods. p95 of 60×0.1, 60×0.3, 30×1: the top 5% (7.5 samples) are all 1.
+		{Start: day, Workload: web, Samples: 150, CPUUsageCoreMinutes: 54, CPUUsageMaxCores: 1, CPUUsageP95Cores: 1,
+			MemoryWorkingSetSumBytes: 34140 * mib, MemoryWorkingSetMaxBytes: 500 * mib, CPUThrottledPeriods: 120, CPUPeriods: 90000},
+		// The day of api is its only hour.
+		{Start: day, Workload: api, Samples: 10, CPUUsageCoreMinutes: 20, CPUUsageMaxCores: 2, CPUUsageP95Cores: 2,
+			MemoryWorkingSetSumBytes: 10240 * mib, MemoryWorkingSetMaxBytes: 1024 * mib, CPUPeriods: 6000},
+	})
+}
+
+// checkRollups compares rollup rows field by field: exact for counts, maxima and byte sums,
+// to 1e-9 for float sums, and to 5% for the t-digest p95 (an estimate by design).
+func checkRollups(t *testing.T, what string, got, want []model.UsageRollup) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: got %d rows, want %d: %+v", what, len(got), len(want), got)
 	}
-	d := days[0]
-	if !d.Day.Equal(day) || d.Workload != web || d.Container != "app" || d.Pods != 2 || d.Samples != 150 ||
-		!near(d.CPUUsageCoreMinutes, 54) || d.CPUUsageMaxCores != 1 || d.MemoryWorkingSetMaxBytes != 500*mib ||
-		!near(d.CPUThrottledPeriods, 120) || !near(d.CPUPeriods, 90000) {
-		t.Errorf("daily row = %+v", d)
+	for i, w := range want {
+		g := got[i]
+		if g.Cluster != "prod" || !g.Start.Equal(w.Start) || g.Namespace != "shop" || g.Workload != w.Workload || g.Container != "app" ||
+			g.Samples != w.Samples || !near(g.CPUUsageCoreMinutes, w.CPUUsageCoreMinutes) || g.CPUUsageMaxCores != w.CPUUsageMaxCores ||
+			g.MemoryWorkingSetSumBytes != w.MemoryWorkingSetSumBytes || g.MemoryWorkingSetMaxBytes != w.MemoryWorkingSetMaxBytes ||
+			!near(g.CPUThrottledPeriods, w.CPUThrottledPeriods) || !near(g.CPUPeriods, w.CPUPeriods) ||
+			math.Abs(g.CPUUsageP95Cores-w.CPUUsageP95Cores) > 0.05*w.CPUUsageP95Cores {
+			t.Errorf("%s row %d:\n got %+v\nwant %+v", what, i, g, w)
+		}
 	}
 }
 

@@ -61,9 +61,9 @@ func TestRoundTripEveryTable(t *testing.T) {
 
 	roundTrip(t, "usage_samples", s.InsertUsageSamples, s.UsageSamples, []model.UsageSample{
 		{Cluster: "prod", Timestamp: t0, Namespace: "shop", Workload: web, Pod: "web-7d9f-abcde", Container: "app",
-			Node: "ip-10-0-0-1", CPUUsageCores: 0.2125, MemoryWorkingSetBytes: 300 << 20, CPUThrottledPeriods: 12, CPUPeriods: 600},
+			CPUUsageCores: 0.2125, MemoryWorkingSetBytes: 300 << 20, CPUThrottledPeriods: 12, CPUPeriods: 600},
 		{Cluster: "prod", Timestamp: t0.Add(time.Minute), Namespace: "shop", Workload: web, Pod: "web-7d9f-abcde", Container: "app",
-			Node: "ip-10-0-0-1", CPUUsageCores: 0.5, MemoryWorkingSetBytes: 310 << 20, CPUPeriods: 600},
+			CPUUsageCores: 0.5, MemoryWorkingSetBytes: 310 << 20, CPUPeriods: 600},
 	})
 
 	roundTrip(t, "container_events", s.InsertContainerEvents, s.ContainerEvents, []model.ContainerEvent{

@@ -2,31 +2,35 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/tally-finops/tally/internal/model"
 )
 
+// ErrInsertOutcomeUnknown marks an insert whose batch was (partly) sent when the connection
+// failed: the server may or may not have stored it. The store does not re-send such a batch,
+// because the rollup views would count it twice if the first copy had landed; the caller
+// checks what is there and re-sends only what is missing.
+var ErrInsertOutcomeUnknown = errors.New("insert outcome unknown: the batch may or may not have been stored")
+
 // insertColumns sends one batch built column by column: the columns, in the order of the
-// statement's column list, as slices of equal length. A batch is sent as one block, so the
-// server stores it whole or not at all; a transient failure re-sends the whole batch.
+// statement's column list, as slices of equal length.
 func (s *Store) insertColumns(ctx context.Context, op, stmt string, rows int, columns ...any) error {
 	if rows == 0 {
 		return nil
 	}
-	return s.do(ctx, op, func(ctx context.Context) error {
-		b, err := s.conn.PrepareBatch(ctx, stmt)
-		if err != nil {
-			return err
-		}
+	return s.sendBatch(ctx, op, stmt, func(b driver.Batch) error {
 		for i, c := range columns {
 			if err := b.Column(i).Append(c); err != nil {
-				_ = b.Abort()
 				return fmt.Errorf("column %d: %w", i, err)
 			}
 		}
-		return b.Send()
+		return nil
 	})
 }
 
@@ -36,18 +40,37 @@ func (s *Store) insertRows(ctx context.Context, op, stmt string, rows int, row f
 	if rows == 0 {
 		return nil
 	}
+	return s.sendBatch(ctx, op, stmt, func(b driver.Batch) error {
+		for i := 0; i < rows; i++ {
+			if err := b.Append(row(i)...); err != nil {
+				return fmt.Errorf("row %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+}
+
+// sendBatch prepares a batch, fills it and sends it as one block, which the server stores
+// whole or not at all. Failures before the send (no connection, server busy) are retried;
+// a connection lost during the send is reported as ErrInsertOutcomeUnknown, not retried.
+func (s *Store) sendBatch(ctx context.Context, op, stmt string, fill func(driver.Batch) error) error {
 	return s.do(ctx, op, func(ctx context.Context) error {
 		b, err := s.conn.PrepareBatch(ctx, stmt)
 		if err != nil {
 			return err
 		}
-		for i := 0; i < rows; i++ {
-			if err := b.Append(row(i)...); err != nil {
-				_ = b.Abort()
-				return fmt.Errorf("row %d: %w", i, err)
-			}
+		if err := fill(b); err != nil {
+			_ = b.Abort()
+			return err
 		}
-		return b.Send()
+		if err := b.Send(); err != nil {
+			var ex *clickhouse.Exception
+			if errors.As(err, &ex) {
+				return err // the server refused the block: nothing was stored
+			}
+			return permanent{fmt.Errorf("%w: %w", ErrInsertOutcomeUnknown, err)}
+		}
+		return nil
 	})
 }
 
@@ -86,19 +109,19 @@ func (s *Store) InsertContainers(ctx context.Context, cs []model.Container) erro
 func (s *Store) InsertUsageSamples(ctx context.Context, samples []model.UsageSample) error {
 	n := len(samples)
 	var (
-		cluster, ns, wkind, wname, pod, ctr, node = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		ts                                        = make([]time.Time, n)
-		cpu, throttled, periods                   = make([]float64, n), make([]float64, n), make([]float64, n)
-		mem                                       = make([]uint64, n)
+		cluster, ns, wkind, wname, pod, ctr = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ts                                  = make([]time.Time, n)
+		cpu, throttled, periods             = make([]float64, n), make([]float64, n), make([]float64, n)
+		mem                                 = make([]uint64, n)
 	)
 	for i := range samples {
 		x := &samples[i]
 		cluster[i], ts[i], ns[i], wkind[i], wname[i] = x.Cluster, x.Timestamp, x.Namespace, x.Workload.Kind, x.Workload.Name
-		pod[i], ctr[i], node[i] = x.Pod, x.Container, x.Node
+		pod[i], ctr[i] = x.Pod, x.Container
 		cpu[i], mem[i], throttled[i], periods[i] = x.CPUUsageCores, x.MemoryWorkingSetBytes, x.CPUThrottledPeriods, x.CPUPeriods
 	}
 	return s.insertColumns(ctx, "insert usage samples", s.q.insertUsageSamples, n,
-		cluster, ts, ns, wkind, wname, pod, ctr, node, cpu, mem, throttled, periods)
+		cluster, ts, ns, wkind, wname, pod, ctr, cpu, mem, throttled, periods)
 }
 
 // InsertContainerEvents writes container events.

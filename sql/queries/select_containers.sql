@@ -4,5 +4,5 @@ SELECT cluster, ts, namespace, pod, pod_uid, container, init_container, node, ph
        memory_limit_bytes, gpu_request, started_at, finished_at, restart_count,
        last_termination_reason, label_keys, label_values
 FROM containers FINAL
-WHERE cluster = @cluster AND ts >= toDateTime(@from) AND ts < toDateTime(@to)
+WHERE cluster = @cluster AND ts >= toDateTime(@from, 'UTC') AND ts < toDateTime(@to, 'UTC')
 ORDER BY namespace, pod, container, ts

@@ -9,6 +9,6 @@ SELECT cluster, day, node, namespace, workload_kind, workload, app, is_idle,
        sum(ram_cost)               AS ram_cost,
        sum(gpu_cost)               AS gpu_cost
 FROM cost_daily
-WHERE cluster = @cluster AND day >= toDate(toDateTime(@from)) AND day < toDate(toDateTime(@to))
+WHERE cluster = @cluster AND day >= toDate(toDateTime(@from, 'UTC')) AND day < toDate(toDateTime(@to, 'UTC'))
 GROUP BY cluster, day, node, namespace, workload_kind, workload, app, is_idle
 ORDER BY day, namespace, workload_kind, workload, app, node, is_idle

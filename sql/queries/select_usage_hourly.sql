@@ -1,15 +1,16 @@
--- Hourly usage per pod and container of one cluster for the hours in [from, to), from the
--- hourly rollup. cpu_usage_p95 is a t-digest estimate; sums, maxima and counts are exact.
-SELECT cluster, hour, namespace, workload_kind, workload, pod, container, node,
-       countMerge(samples)                          AS samples,
-       sumMerge(cpu_usage_sum)                      AS cpu_usage_sum,
-       maxMerge(cpu_usage_max)                      AS cpu_usage_max,
-       toFloat64(quantileTDigestMerge(0.95)(cpu_usage_quantiles)) AS cpu_usage_p95,
-       sumMerge(memory_working_set_sum)             AS memory_working_set_sum,
-       maxMerge(memory_working_set_max)             AS memory_working_set_max,
-       sumMerge(cpu_throttled_periods)              AS cpu_throttled_periods,
-       sumMerge(cpu_periods)                        AS cpu_periods
+-- Hourly usage per workload and container (pods pooled) of one cluster for the hours in
+-- [from, to), from the hourly rollup. cpu_usage_p95 is a t-digest estimate; sums, maxima and
+-- counts are exact.
+SELECT cluster, hour, namespace, workload_kind, workload, container,
+       countMerge(samples)                                          AS samples,
+       sumMerge(cpu_usage_sum)                                      AS cpu_usage_sum,
+       maxMerge(cpu_usage_max)                                      AS cpu_usage_max,
+       toFloat64(quantileTDigestMerge(0.95)(cpu_usage_quantiles))   AS cpu_usage_p95,
+       sumMerge(memory_working_set_sum)                             AS memory_working_set_sum,
+       maxMerge(memory_working_set_max)                             AS memory_working_set_max,
+       sumMerge(cpu_throttled_periods)                              AS cpu_throttled_periods,
+       sumMerge(cpu_periods)                                        AS cpu_periods
 FROM usage_hourly
-WHERE cluster = @cluster AND hour >= toDateTime(@from) AND hour < toDateTime(@to)
-GROUP BY cluster, hour, namespace, workload_kind, workload, pod, container, node
-ORDER BY hour, namespace, workload_kind, workload, pod, container, node
+WHERE cluster = @cluster AND hour >= toDateTime(@from, 'UTC') AND hour < toDateTime(@to, 'UTC')
+GROUP BY cluster, hour, namespace, workload_kind, workload, container
+ORDER BY hour, namespace, workload_kind, workload, container
