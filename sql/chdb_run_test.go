@@ -306,3 +306,21 @@ func cellMatches(want, got any) bool {
 	}
 	return false
 }
+
+// queryTable runs a named statement whose {table} placeholder the store fills from its own
+// list of tables.
+func (c *conformance) queryTable(t *testing.T, name, table string, params map[string]any) {
+	t.Helper()
+	q, err := tallysql.Query(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound, err := bind(strings.ReplaceAll(q, "{table}", table), params)
+	if err != nil {
+		t.Fatalf("%s.sql: %v", name, err)
+	}
+	if _, err := session.Query(bound); err != nil {
+		t.Fatalf("%s.sql: %v\n%s", name, err, bound)
+	}
+	c.executed[name]++
+}

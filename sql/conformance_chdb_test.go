@@ -218,6 +218,7 @@ func TestChDBConformance(t *testing.T) {
 		})
 	}
 	t.Run("resent_batches", c.resentBatches)
+	t.Run("retention", c.retention)
 	t.Run("every_query_file_executed", c.coverage)
 	t.Logf("chDB conformance took %v", time.Since(start).Round(time.Millisecond))
 }
@@ -518,6 +519,41 @@ func (c *conformance) resentBatches(t *testing.T) {
 		costDay(d1, "n1", true, 1, 2.5, 8000, 0, 1.25, 0.5, 0),
 		costDay(d1, "n1", false, 4, 5.25, 10500, 0, 2.625, 1.03125, 0),
 		costDay(d1, "n2", false, 1.5, 1.25, 3000, 1, 0.625, 0.1875, 0.25))
+}
+
+// retention counts samples, lists the daily partitions of usage_samples and drops one, as
+// the collector's presence check and retention job do.
+func (c *conformance) retention(t *testing.T) {
+	// c1 in [10:00, 12:00) of d1: s1 s2 s3 s4 (web-a/app), s6 s7 s8 (web-b/app), s9 (proxy) = 8;
+	// the re-sent s2 of resent_batches is a ninth row until a merge replaces it: count() is
+	// not FINAL, and the collector only asks whether an interval holds anything.
+	res := c.query(t, "count_usage_samples", window("c1", h10, h12))
+	if len(res.rows) != 1 || (fmt.Sprint(res.rows[0][0]) != "8" && fmt.Sprint(res.rows[0][0]) != "9") {
+		t.Errorf("count_usage_samples = %v, want 8 (9 before the re-sent row is merged away)", res.rows)
+	}
+	res = c.query(t, "count_usage_samples", window("c1", d2, d3))
+	res.wantRows(t, []any{1}) // s11
+
+	// Samples sit on d1 (s1..s10) and d2 (s11): one partition per UTC day.
+	d1id, d2id := d1.Format("20060102"), d2.Format("20060102")
+	res = c.query(t, "select_partitions", map[string]any{"table": "usage_samples"})
+	res.wantRows(t, []any{d1id}, []any{d2id})
+
+	q, err := tallysql.Query("drop_partition")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(q, "{table}") {
+		t.Fatalf("drop_partition.sql has no {table} placeholder: %s", q)
+	}
+	c.queryTable(t, "drop_partition", "usage_samples", map[string]any{"partition": d2id})
+	res = c.query(t, "count_usage_samples", window("c1", d2, d3))
+	res.wantRows(t, []any{0})
+	res = c.query(t, "select_partitions", map[string]any{"table": "usage_samples"})
+	res.wantRows(t, []any{d1id})
+	// The daily rollup keeps d2: retention drops raw rows only.
+	res = c.query(t, "select_usage_daily", window("c1", d2, d3))
+	res.wantRows(t, rollup(day(d2), "app", 1, 3.0, 3.0, 3.0, 5000, 5000, 0, 10))
 }
 
 // coverage fails for every file of queries/ this test did not execute.

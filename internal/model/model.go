@@ -220,3 +220,15 @@ func LabelMap(keys, values []string) map[string]string {
 	}
 	return m
 }
+
+// Autoscaler is a HorizontalPodAutoscaler: which workload it scales and on which resource
+// metrics. Changing the requests of such a workload moves its scaling point.
+type Autoscaler struct {
+	Cluster     string
+	Namespace   string
+	Name        string
+	Target      WorkloadRef
+	MinReplicas int32
+	MaxReplicas int32
+	Resources   []string // resource metrics it scales on: "cpu", "memory"
+}

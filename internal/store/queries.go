@@ -16,6 +16,7 @@ type queries struct {
 	selectNodes, selectContainers, selectUsageSamples, selectContainerEvents string
 	selectNodePrices, selectCostAllocations, selectWatermarks                string
 	selectUsageHourly, selectUsageDaily, selectCostDaily                     string
+	countUsageSamples, selectPartitions, dropPartition                       string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -49,5 +50,8 @@ func loadQueries() (queries, error) {
 	load(&q.selectUsageHourly, "select_usage_hourly")
 	load(&q.selectUsageDaily, "select_usage_daily")
 	load(&q.selectCostDaily, "select_cost_daily")
+	load(&q.countUsageSamples, "count_usage_samples")
+	load(&q.selectPartitions, "select_partitions")
+	load(&q.dropPartition, "drop_partition")
 	return q, errors.Join(errs...)
 }
