@@ -174,6 +174,16 @@ var (
 		1.0, 2.5, 0.0, 0.0, 8000.0, 0.0, 0.0, 0.0, 1.25, 0.5, 0.0}
 )
 
+// autoscaler row: cluster, ts, namespace, name, target_kind, target_name, min_replicas,
+// max_replicas, resources
+var (
+	hpaWebH10 = []any{"c1", h10, "shop", "web", "Deployment", "web", 2, 10, []string{"cpu"}}
+	hpaWebH11 = []any{"c1", h11, "shop", "web", "Deployment", "web", 3, 12, []string{"cpu", "memory"}} // later snapshot
+	hpaWebH12 = []any{"c1", h12, "shop", "web", "Deployment", "web", 9, 99, []string{"memory"}}        // outside [10:00, 12:00)
+	hpaAPI    = []any{"c1", h10, "shop", "api", "Deployment", "api", 1, 3, none}
+	hpaOther  = []any{"c2", h10, "shop", "web", "Deployment", "web", 1, 1, none}
+)
+
 // watermark row: cluster, job, watermark, updated_at, version
 var (
 	wmUsageV1     = []any{"c1", "usage", h10, minute(h10, 1), uint64(1)}
@@ -327,6 +337,9 @@ func (c *conformance) load(t *testing.T) {
 	c.insert(t, "insert_cost_allocations", a1, a2, a3, a4, a5, a7, a8)
 	c.insert(t, "insert_cost_allocations", a6) // a later batch, the next day
 
+	c.insert(t, "insert_autoscalers", hpaWebH10, hpaAPI, hpaOther)
+	c.insert(t, "insert_autoscalers", hpaWebH11, hpaWebH12)
+
 	c.insert(t, "insert_watermarks", wmUsageV1, wmInventory, wmOtherClust)
 	c.insert(t, "insert_watermarks", wmUsageV3Back)
 	c.insert(t, "insert_watermarks", wmUsageV2)
@@ -479,6 +492,17 @@ func (c *conformance) reads(t *testing.T) {
 		// Two days: d2 adds a6 alone.
 		res = c.query(t, "select_cost_daily", window("c1", d1, d3))
 		res.wantRows(t, append(day1, costDay(d2, "n1", false, 1, 1.0, 1000, 0, 0.5, 0.25, 0))...)
+	})
+
+	t.Run("select_autoscalers", func(t *testing.T) {
+		res := c.query(t, "select_autoscalers", window("c1", h10, h12))
+		res.wantColumns(t, "cluster", "LowCardinality(String)", "namespace", "LowCardinality(String)", "name", "String",
+			"target_kind", "LowCardinality(String)", "target_name", "String",
+			"min_replicas", "Int32", "max_replicas", "Int32", "resources", "Array(String)")
+		// c1 in [10:00, 12:00): api, and web as its 11:00 snapshot has it (12:00 is out, c2 too).
+		res.wantRows(t,
+			[]any{"c1", "shop", "api", "Deployment", "api", 1, 3, none},
+			[]any{"c1", "shop", "web", "Deployment", "web", 3, 12, []string{"cpu", "memory"}})
 	})
 
 	t.Run("select_watermarks", func(t *testing.T) {

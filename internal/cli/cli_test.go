@@ -5,6 +5,7 @@ import (
 	"flag"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEnvName(t *testing.T) {
@@ -86,5 +87,25 @@ func TestNewLoggerRejectsBadValues(t *testing.T) {
 	l.Warn("shown")
 	if strings.Contains(buf.String(), "hidden") || !strings.Contains(buf.String(), `"msg":"shown"`) {
 		t.Errorf("log output %q: want only the warn line, as JSON", buf.String())
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"14d": 14 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "1.5d": 36 * time.Hour,
+		"36h": 36 * time.Hour, "90m": 90 * time.Minute, "0": 0,
+	} {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "fortnight", "-1d", "-3h", "d"} {
+		if _, err := ParseDuration(bad); err == nil {
+			t.Errorf("ParseDuration(%q) accepted", bad)
+		}
+	}
+	d := Duration(14 * 24 * time.Hour)
+	if d.String() != "14d" {
+		t.Errorf("String() = %q, want 14d", d.String())
 	}
 }

@@ -17,6 +17,7 @@ type queries struct {
 	selectNodePrices, selectCostAllocations, selectWatermarks                string
 	selectUsageHourly, selectUsageDaily, selectCostDaily                     string
 	countUsageSamples, selectPartitions, dropPartition                       string
+	insertAutoscalers, selectAutoscalers                                     string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -53,5 +54,7 @@ func loadQueries() (queries, error) {
 	load(&q.countUsageSamples, "count_usage_samples")
 	load(&q.selectPartitions, "select_partitions")
 	load(&q.dropPartition, "drop_partition")
+	load(&q.insertAutoscalers, "insert_autoscalers")
+	load(&q.selectAutoscalers, "select_autoscalers")
 	return q, errors.Join(errs...)
 }

@@ -163,6 +163,13 @@ func (s *Store) CostDaily(ctx context.Context, w Window) ([]model.CostDay, error
 	})
 }
 
+// Autoscalers returns the autoscalers seen in w, each as its latest snapshot had it.
+func (s *Store) Autoscalers(ctx context.Context, w Window) ([]model.Autoscaler, error) {
+	return selectAll(ctx, s, "select autoscalers", s.q.selectAutoscalers, w, func(r driver.Rows, x *model.Autoscaler) error {
+		return r.Scan(&x.Cluster, &x.Namespace, &x.Name, &x.Target.Kind, &x.Target.Name, &x.MinReplicas, &x.MaxReplicas, &x.Resources)
+	})
+}
+
 // Watermarks returns the current watermark of every job of a cluster.
 func (s *Store) Watermarks(ctx context.Context, cluster string) ([]model.Watermark, error) {
 	var out []model.Watermark

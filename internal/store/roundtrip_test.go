@@ -88,6 +88,33 @@ func TestRoundTripEveryTable(t *testing.T) {
 	})
 }
 
+func TestAutoscalersLatestSnapshotWins(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	hpa := model.Autoscaler{Cluster: "prod", Namespace: "shop", Name: "web", Target: web, MinReplicas: 2, MaxReplicas: 10, Resources: []string{"cpu"}}
+	later := hpa
+	later.MaxReplicas, later.Resources = 20, []string{"cpu", "memory"}
+	other := model.Autoscaler{Cluster: "prod", Namespace: "shop", Name: "api", Target: model.WorkloadRef{Kind: "Deployment", Name: "api"},
+		MinReplicas: 1, MaxReplicas: 3, Resources: []string{}}
+	for _, snap := range []struct {
+		at time.Time
+		as []model.Autoscaler
+	}{{t0, []model.Autoscaler{hpa, other}}, {t0.Add(time.Minute), []model.Autoscaler{later}}} {
+		if err := s.InsertAutoscalers(ctx, snap.at, snap.as); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Autoscalers(ctx, win)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By namespace, target kind and name: api before web; web as its later snapshot has it.
+	want := []model.Autoscaler{other, later}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("autoscalers = %+v, want %+v", got, want)
+	}
+}
+
 func TestWatermarkLatestWins(t *testing.T) {
 	s := openTestStore(t)
 	ctx := context.Background()

@@ -206,6 +206,18 @@ func (s *Store) InsertAllocations(ctx context.Context, rows []model.Allocation) 
 	})
 }
 
+// InsertAutoscalers writes a snapshot of the autoscalers taken at `at`.
+func (s *Store) InsertAutoscalers(ctx context.Context, at time.Time, as []model.Autoscaler) error {
+	return s.insertRows(ctx, "insert autoscalers", s.q.insertAutoscalers, len(as), func(i int) []any {
+		x := &as[i]
+		resources := x.Resources
+		if resources == nil {
+			resources = []string{}
+		}
+		return []any{x.Cluster, at, x.Namespace, x.Name, x.Target.Kind, x.Target.Name, x.MinReplicas, x.MaxReplicas, resources}
+	})
+}
+
 // SetWatermark records that job has collected everything before w.Time. A later call wins,
 // also when it moves the watermark back.
 func (s *Store) SetWatermark(ctx context.Context, w model.Watermark) error {
