@@ -1,6 +1,6 @@
 // Command collector keeps ClickHouse current with what a Kubernetes cluster requested, what
-// it used and what its nodes cost. This version applies tally's schema (--migrate); the
-// collection jobs build on it.
+// it used and what its nodes cost. It wires flags to the collector's packages and runs it:
+// on a schedule until SIGTERM, or once (--once) for everything due, catch-up included.
 package main
 
 import (
@@ -9,14 +9,22 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/common/version"
 
 	"github.com/tally-finops/tally/internal/cli"
+	"github.com/tally-finops/tally/internal/collector"
+	"github.com/tally-finops/tally/internal/kube"
+	"github.com/tally-finops/tally/internal/pricing"
+	"github.com/tally-finops/tally/internal/prom"
 	"github.com/tally-finops/tally/internal/store"
 )
 
@@ -24,9 +32,21 @@ const synopsis = `
 collector — writes a Kubernetes cluster's requests, usage and node prices to ClickHouse.
 
 Usage:
-  collector --clickhouse-dsn DSN --migrate    apply tally's schema migrations and exit
+  collector --prometheus-url URL --clickhouse-dsn DSN --pricing FILE --cluster NAME
+            [--kubeconfig PATH] [--once] [--backfill 14d] [--listen :9464]
+  collector --clickhouse-dsn DSN --migrate    apply the schema migrations and exit
   collector --version
+
+Without --kubeconfig the collector uses its in-cluster service account.
 `
+
+type options struct {
+	kubeconfig, prometheusURL, dsn, pricing, cluster, listen string
+	once, migrate                                            bool
+	backfill, retention                                      cli.Duration
+	connectTimeout                                           time.Duration
+	logLevel, logFormat                                      string
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
@@ -35,14 +55,21 @@ func main() {
 func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
 	fs := flag.NewFlagSet("collector", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var (
-		dsn         = fs.String("clickhouse-dsn", "", "ClickHouse native-protocol `DSN`, e.g. clickhouse://user:password@host:9000/tally")
-		migrate     = fs.Bool("migrate", false, "apply the schema migrations and exit")
-		connTimeout = fs.Duration("clickhouse-connect-timeout", 10*time.Second, "give up connecting to ClickHouse after this `duration`")
-		logLevel    = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
-		logFormat   = fs.String("log-format", "text", "log `format`: text or json")
-		showVersion = fs.Bool("version", false, "print the version and exit")
-	)
+	o := options{backfill: cli.Duration(14 * 24 * time.Hour), retention: cli.Duration(35 * 24 * time.Hour)}
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig `path`; empty: in-cluster config")
+	fs.StringVar(&o.prometheusURL, "prometheus-url", "", "Prometheus base `URL`, e.g. http://prometheus:9090")
+	fs.StringVar(&o.dsn, "clickhouse-dsn", "", "ClickHouse native-protocol `DSN`, e.g. clickhouse://user:password@host:9000/tally")
+	fs.StringVar(&o.pricing, "pricing", "", "price book `file` (YAML)")
+	fs.StringVar(&o.cluster, "cluster", "", "`name` of this cluster in tally's data")
+	fs.BoolVar(&o.once, "once", false, "run every job for all intervals due up to now (catch-up included), then exit")
+	fs.Var(&o.backfill, "backfill", "how far back to catch up from Prometheus history (`duration`, e.g. 14d)")
+	fs.Var(&o.retention, "retention", "drop raw samples and snapshots older than this (`duration`; 0 keeps all)")
+	fs.StringVar(&o.listen, "listen", ":9464", "`address` of /metrics, /healthz and /readyz (empty: none)")
+	fs.BoolVar(&o.migrate, "migrate", false, "apply the schema migrations and exit")
+	fs.DurationVar(&o.connectTimeout, "clickhouse-connect-timeout", 10*time.Second, "give up connecting to ClickHouse after this `duration`")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = cli.Usage(fs, synopsis)
 	if err := cli.Parse(fs, args, lookupEnv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -55,37 +82,121 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 		fmt.Fprintln(stdout, version.Print("collector"))
 		return 0
 	}
-	logger, err := cli.NewLogger(stderr, *logLevel, *logFormat)
+	logger, err := cli.NewLogger(stderr, o.logLevel, o.logFormat)
 	if err != nil {
 		fmt.Fprintln(stderr, "collector:", err)
 		return 2
 	}
-	if !*migrate {
-		fmt.Fprintln(stderr, "collector: nothing to do: this version only applies the schema (--migrate); see --help")
+	if err := o.validate(); err != nil {
+		fmt.Fprintln(stderr, "collector:", err)
 		return 2
 	}
-	if *dsn == "" {
-		fmt.Fprintln(stderr, "collector: --clickhouse-dsn is required")
-		return 2
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := store.Open(ctx, store.Options{DSN: *dsn, ConnectTimeout: *connTimeout, CreateDatabase: true}, logger)
+	if o.migrate {
+		err = migrate(ctx, o, stdout, logger)
+	} else {
+		err = collect(ctx, o, logger)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "collector:", err)
 		return 1
 	}
-	defer s.Close()
+	return 0
+}
+
+func (o options) validate() error {
+	var missing []string
+	for _, f := range []struct{ name, value string }{
+		{"--clickhouse-dsn", o.dsn}, {"--prometheus-url", o.prometheusURL}, {"--pricing", o.pricing}, {"--cluster", o.cluster},
+	} {
+		if f.value == "" && (!o.migrate || f.name == "--clickhouse-dsn") {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing required flags: %v (see --help)", missing)
+	}
+	return nil
+}
+
+func openStore(ctx context.Context, o options, logger *slog.Logger) (*store.Store, store.MigrationReport, error) {
+	s, err := store.Open(ctx, store.Options{DSN: o.dsn, ConnectTimeout: o.connectTimeout, CreateDatabase: true}, logger)
+	if err != nil {
+		return nil, store.MigrationReport{}, err
+	}
 	rep, err := s.Migrate(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, "collector:", err)
-		return 1
+		s.Close()
+		return nil, rep, err
 	}
+	return s, rep, nil
+}
+
+func migrate(ctx context.Context, o options, stdout io.Writer, logger *slog.Logger) error {
+	s, rep, err := openStore(ctx, o, logger)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
 	fmt.Fprintf(stdout, "schema of database %s on ClickHouse %s: %d applied now, %d already applied, %d skipped\n",
 		s.Database(), rep.Server, len(rep.Applied), len(rep.Current), len(rep.Skipped))
 	for _, sk := range rep.Skipped {
 		fmt.Fprintf(stdout, "  skipped %s: %s\n", sk.Migration, sk.Reason)
 	}
-	return 0
+	return nil
+}
+
+func collect(ctx context.Context, o options, logger *slog.Logger) error {
+	book, err := pricing.Load(o.pricing)
+	if err != nil {
+		return err
+	}
+	promClient, err := prom.New(prom.Options{URL: o.prometheusURL}, logger)
+	if err != nil {
+		return err
+	}
+	clients, err := kube.NewClients(o.kubeconfig)
+	if err != nil {
+		return err
+	}
+	s, _, err := openStore(ctx, o, logger)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	inv := kube.NewInventory(clients, o.cluster, logger)
+	syncCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := inv.Start(syncCtx); err != nil {
+		return fmt.Errorf("watch the Kubernetes API: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	c, err := collector.New(collector.Options{
+		Cluster: o.cluster, Backfill: time.Duration(o.backfill), Retention: time.Duration(o.retention),
+	}, collector.Deps{Store: s, Prom: promClient, Inventory: inv, Prices: book}, logger, reg)
+	if err != nil {
+		return err
+	}
+	if o.once {
+		return c.RunOnce(ctx)
+	}
+	if o.listen != "" {
+		srv := &http.Server{Addr: o.listen, Handler: c.Handler(reg), ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("http server stopped", "addr", o.listen, "err", err)
+			}
+		}()
+		defer func() {
+			shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(shutdown)
+		}()
+	}
+	logger.Info("collector running", "cluster", o.cluster, "listen", o.listen, "version", version.Version)
+	return c.Run(ctx)
 }

@@ -125,6 +125,17 @@ func (s *Store) createDatabase(ctx context.Context, chOpts clickhouse.Options) e
 	return nil
 }
 
+// DropDatabase drops the store's database with everything in it. For tests and demos that
+// work in a database of their own; never called by the collector or the reporter.
+func (s *Store) DropDatabase(ctx context.Context) error {
+	if s.db == "default" {
+		return errors.New("drop database: refusing to drop the default database")
+	}
+	return s.do(ctx, "drop database "+s.db, func(ctx context.Context) error {
+		return s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+s.db)
+	})
+}
+
 // Close releases the connections.
 func (s *Store) Close() error { return s.conn.Close() }
 

@@ -27,7 +27,7 @@ func openTestStore(t testing.TB) *Store {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+s.db); err != nil {
+		if err := s.DropDatabase(ctx); err != nil {
 			t.Errorf("drop test database: %v", err)
 		}
 		_ = s.Close()

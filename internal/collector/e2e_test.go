@@ -1,0 +1,368 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tally-finops/tally/internal/kube"
+	"github.com/tally-finops/tally/internal/model"
+	"github.com/tally-finops/tally/internal/pricing"
+	"github.com/tally-finops/tally/internal/prom"
+	"github.com/tally-finops/tally/internal/stacktest"
+	"github.com/tally-finops/tally/internal/store"
+	"github.com/tally-finops/tally/internal/synthetic"
+)
+
+const e2eBook = `currency: USD
+defaults: {cpuCoreHour: 0.031611, ramGiBHour: 0.004237, gpuHour: 0.95}
+nodes:
+  - match: {node.kubernetes.io/instance-type: m5.xlarge, karpenter.sh/capacity-type: spot}
+    hourly: 0.0704
+  - match: {node.kubernetes.io/instance-type: m5.xlarge}
+    hourly: 0.192
+  - match: {node.kubernetes.io/instance-type: g4dn.xlarge}
+    hourly: 0.526
+`
+
+// e2e is the synthetic cluster loaded into the stack's Prometheus and kube-apiserver, and a
+// collector writing to a fresh ClickHouse database.
+type e2e struct {
+	exp   synthetic.Expected
+	store *store.Store
+	c     *Collector
+	from  time.Time // where usage collection starts: now − backfill
+	now   time.Time
+}
+
+func setUpE2E(t *testing.T) *e2e {
+	t.Helper()
+	dsn, promURL, kubeconfig := stacktest.ClickHouseDSN(t), stacktest.PrometheusURL(t), stacktest.Kubeconfig(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	logger := slog.New(slog.DiscardHandler)
+	if os.Getenv("TALLY_TEST_LOG") == "1" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+
+	// 48 hours of history ending at a fixed time, under namespaces and nodes of its own.
+	end := time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
+	syn, err := synthetic.New(synthetic.Options{Cluster: "e2e", End: end, Duration: 48 * time.Hour, Prefix: "e2e-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	om := filepath.Join(t.TempDir(), "e2e.om")
+	f, err := os.Create(om)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syn.WriteOpenMetrics(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.CommandContext(ctx, "../../hack/stack/prom-load.sh", om).CombinedOutput(); err != nil {
+		t.Fatalf("load the synthetic series into Prometheus: %v\n%s", err, out)
+	}
+	clients, err := kube.NewClients(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kube.Load(ctx, clients, syn.Objects()); err != nil {
+		t.Fatalf("load the synthetic objects into the API server: %v", err)
+	}
+
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = fmt.Sprintf("/tally_e2e_%d_%d", time.Now().Unix(), rand.IntN(1e6))
+	s, err := store.Open(ctx, store.Options{DSN: u.String(), CreateDatabase: true}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.DropDatabase(context.Background()); err != nil {
+			t.Errorf("drop the e2e database: %v", err)
+		}
+		s.Close()
+	})
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	book, err := pricing.Parse("e2e-prices.yaml", []byte(e2eBook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := prom.New(prom.Options{URL: promURL}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := kube.NewInventory(clients, "e2e", logger)
+	if err := inv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{Cluster: "e2e", Backfill: 48 * time.Hour},
+		Deps{Store: s, Prom: pc, Inventory: inv, Prices: book}, logger, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := end.Add(5 * time.Minute)
+	c.now = func() time.Time { return now }
+	return &e2e{exp: syn.Expected(), store: s, c: c, from: now.Add(-48 * time.Hour), now: now}
+}
+
+type ctrKey struct{ ns, pod, ctr string }
+
+// totals are sums that a second collection must leave unchanged.
+type totals struct {
+	samples, dailySamples, containers, events, prices int
+	cpuCoreMinutes                                    float64
+}
+
+func (e *e2e) totals(t *testing.T) totals {
+	t.Helper()
+	ctx := context.Background()
+	w := store.Window{Cluster: "e2e", From: e.from.Add(-time.Hour), To: e.now.Add(time.Hour)}
+	samples, err := e.store.UsageSamples(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tot totals
+	tot.samples = len(samples)
+	for _, s := range samples {
+		tot.cpuCoreMinutes += s.CPUUsageCores
+	}
+	days, err := e.store.UsageDaily(ctx, store.Window{Cluster: "e2e", From: e.from.Truncate(24 * time.Hour), To: e.now.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range days {
+		tot.dailySamples += int(d.Samples)
+	}
+	cs, err := e.store.Containers(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot.containers = len(cs)
+	evs, err := e.store.ContainerEvents(ctx, store.Window{Cluster: "e2e", From: e.exp.Start.Add(-24 * time.Hour), To: e.now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot.events = len(evs)
+	ps, err := e.store.NodePrices(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot.prices = len(ps)
+	return tot
+}
+
+// endsIn reports whether a container instance stops during the hour starting at h.
+func endsIn(c synthetic.ExpectedContainer, h time.Time) bool {
+	in := func(t time.Time) bool { return !t.Before(h) && t.Before(h.Add(time.Hour)) }
+	for _, k := range c.OOMKills {
+		if in(k.At) {
+			return true
+		}
+	}
+	return !c.RunningUntil.IsZero() && in(c.RunningUntil)
+}
+
+func TestCollectorEndToEnd(t *testing.T) {
+	e := setUpE2E(t)
+	ctx := context.Background()
+	if err := e.c.RunOnce(ctx); err != nil {
+		t.Fatalf("collector --once: %v", err)
+	}
+	w := store.Window{Cluster: "e2e", From: e.from.Add(-time.Hour), To: e.now.Add(time.Hour)}
+
+	t.Run("exactly the expected containers", func(t *testing.T) {
+		cs, err := e.store.Containers(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[ctrKey]bool{}
+		for _, c := range cs {
+			if strings.HasPrefix(c.Namespace, "e2e-") { // the API server is shared with other tests
+				got[ctrKey{c.Namespace, c.Pod, c.Container}] = true
+			}
+		}
+		want := map[ctrKey]bool{}
+		for _, c := range e.exp.Containers {
+			want[ctrKey{c.Namespace, c.Pod, c.Container.Container}] = true
+		}
+		for k := range want {
+			if !got[k] {
+				t.Errorf("container %v missing from ClickHouse", k)
+			}
+		}
+		for k := range got {
+			if !want[k] {
+				t.Errorf("container %v in ClickHouse is not in the synthetic cluster", k)
+			}
+		}
+	})
+
+	samples, err := e.store.UsageSamples(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type hourKey struct {
+		ctrKey
+		hour time.Time
+	}
+	cpuByHour := map[hourKey]float64{}
+	peak := map[ctrKey]uint64{}
+	for _, s := range samples {
+		k := ctrKey{s.Namespace, s.Pod, s.Container}
+		cpuByHour[hourKey{k, s.Timestamp.Truncate(time.Hour)}] += s.CPUUsageCores * 60 // core-seconds
+		peak[k] = max(peak[k], s.MemoryWorkingSetBytes)
+	}
+
+	t.Run("hourly CPU averages within 0.5%", func(t *testing.T) {
+		checked := 0
+		for _, c := range e.exp.Containers {
+			k := ctrKey{c.Namespace, c.Pod, c.Container.Container}
+			for _, h := range c.Hours {
+				if h.Hour.Before(e.from) { // collection starts at now − backfill, inside the first hour
+					continue
+				}
+				got := cpuByHour[hourKey{k, h.Hour}] / 3600
+				// In an hour where the container stops (finished, or OOM-killed and restarted),
+				// the CPU of its last half minute is never scraped: no reader can see it.
+				unseen := 0.0
+				if endsIn(c, h.Hour) && h.RunningMinutes > 0 {
+					unseen = e.exp.Scrape.Seconds() * (h.CPUUsageCores * 3600 / float64(h.RunningMinutes*60)) / 3600
+				}
+				if got > h.CPUUsageCores*1.005+1e-9 || got < h.CPUUsageCores*0.995-unseen-1e-9 {
+					t.Errorf("%v %s: average CPU %.6f cores, want %.6f (%s profile)", k, h.Hour.Format("01-02T15"), got, h.CPUUsageCores, c.Profile)
+				}
+				checked++
+			}
+		}
+		if checked < 100 {
+			t.Errorf("checked only %d container-hours", checked)
+		}
+	})
+
+	t.Run("memory peaks exact", func(t *testing.T) {
+		for _, c := range e.exp.Containers {
+			k := ctrKey{c.Namespace, c.Pod, c.Container.Container}
+			if c.MemoryPeakBytes == 0 || !c.MemoryPeakAt.After(e.from) {
+				continue // no memory series, or a peak before collection starts
+			}
+			if peak[k] != c.MemoryPeakBytes {
+				t.Errorf("%v: memory peak %d bytes, want %d (at %s, %s profile)", k, peak[k], c.MemoryPeakBytes, c.MemoryPeakAt.Format(time.RFC3339), c.Profile)
+			}
+		}
+	})
+
+	t.Run("the OOM kill is recorded", func(t *testing.T) {
+		evs, err := e.store.ContainerEvents(ctx, store.Window{Cluster: "e2e", From: e.exp.Start.Add(-24 * time.Hour), To: e.now.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kills := map[ctrKey]bool{}
+		for _, ev := range evs {
+			if ev.Kind == model.EventOOMKill {
+				kills[ctrKey{ev.Namespace, ev.Pod, ev.Container}] = true
+			}
+		}
+		n := 0
+		for _, c := range e.exp.Containers {
+			if len(c.OOMKills) > 0 {
+				n++
+				if !kills[ctrKey{c.Namespace, c.Pod, c.Container.Container}] {
+					t.Errorf("OOM kill of %s/%s/%s not recorded; events: %+v", c.Namespace, c.Pod, c.Container.Container, evs)
+				}
+			}
+		}
+		if n == 0 {
+			t.Fatal("the synthetic cluster has no OOM-killed container")
+		}
+	})
+
+	t.Run("the finished Job is recorded", func(t *testing.T) {
+		cs, err := e.store.Containers(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, exp := range e.exp.Containers {
+			if !exp.Finished {
+				continue
+			}
+			n++
+			found := false
+			for _, c := range cs {
+				if c.Namespace == exp.Namespace && c.Pod == exp.Pod && c.Container == exp.Container.Container && c.Phase == "Succeeded" {
+					found = found || c.Workload.Kind == "CronJob" || c.Workload.Kind == "Job"
+				}
+			}
+			if !found {
+				t.Errorf("finished %s/%s not recorded as Succeeded under its Job or CronJob", exp.Namespace, exp.Pod)
+			}
+		}
+		if n == 0 {
+			t.Fatal("the synthetic cluster has no finished Job")
+		}
+	})
+
+	t.Run("a second run changes no totals", func(t *testing.T) {
+		before := e.totals(t)
+		if before.samples == 0 || before.prices == 0 {
+			t.Fatalf("nothing collected: %+v", before)
+		}
+		if err := e.c.RunOnce(ctx); err != nil {
+			t.Fatalf("second collector --once: %v", err)
+		}
+		after := e.totals(t)
+		if after != before {
+			t.Errorf("totals changed by a second run:\nbefore %+v\n after %+v", before, after)
+		}
+		if before.dailySamples != before.samples {
+			t.Errorf("the daily rollup counts %d samples, the raw table holds %d", before.dailySamples, before.samples)
+		}
+	})
+
+	t.Run("prices of every node and hour", func(t *testing.T) {
+		ps, err := e.store.NodePrices(ctx, store.Window{Cluster: "e2e", From: e.from.Truncate(time.Hour), To: e.now.Truncate(time.Hour).Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		perNode := map[string]int{}
+		for _, p := range ps {
+			if strings.HasPrefix(p.Node, "e2e-") {
+				perNode[p.Node]++
+				if strings.Contains(p.InstanceType, "g4dn") && p.HourlyCost != 0.526 {
+					t.Errorf("%s at %s costs %v, want the g4dn rule's 0.526", p.Node, p.Hour, p.HourlyCost)
+				}
+			}
+		}
+		hours := int(e.now.Truncate(time.Hour).Add(time.Hour).Sub(e.from.Truncate(time.Hour)) / time.Hour)
+		var nodes []string
+		for _, n := range e.exp.Nodes {
+			nodes = append(nodes, n.Name)
+			if perNode[n.Name] != hours {
+				t.Errorf("node %s priced for %d hours, want %d", n.Name, perNode[n.Name], hours)
+			}
+		}
+		sort.Strings(nodes)
+		if len(nodes) == 0 {
+			t.Fatal("no expected nodes")
+		}
+	})
+}

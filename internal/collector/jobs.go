@@ -1,0 +1,213 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tally-finops/tally/internal/model"
+	"github.com/tally-finops/tally/internal/store"
+)
+
+// inventory writes a snapshot of the cluster's nodes and containers as the API shows them
+// now, and the container events not written yet.
+func (c *Collector) inventory(ctx context.Context, now time.Time) error {
+	at := now.Truncate(time.Minute)
+	nodes := c.deps.Inventory.Nodes(at)
+	if err := c.deps.Store.InsertNodes(ctx, nodes); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("nodes").Add(float64(len(nodes)))
+	containers := c.deps.Inventory.Containers(at)
+	if err := c.deps.Store.InsertContainers(ctx, containers); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("containers").Add(float64(len(containers)))
+	autoscalers := c.deps.Inventory.Autoscalers()
+	if err := c.deps.Store.InsertAutoscalers(ctx, at, autoscalers); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("autoscalers").Add(float64(len(autoscalers)))
+	if err := c.writeEvents(ctx, c.deps.Inventory.Events()); err != nil {
+		return err
+	}
+	return c.setWatermark(ctx, JobInventory, at.Add(time.Minute), at.Add(time.Minute))
+}
+
+// writeEvents writes the events this process has not written yet. Writing one again (after
+// a restart) is harmless: container_events replaces a row with the same key.
+func (c *Collector) writeEvents(ctx context.Context, events []model.ContainerEvent) error {
+	var fresh []model.ContainerEvent
+	for _, e := range events {
+		if e.Cluster == "" {
+			e.Cluster = c.opts.Cluster
+		}
+		key := fmt.Sprintf("%s/%s/%s/%s/%s/%d", e.Namespace, e.Pod, e.Container, e.Kind, e.Reason, e.Timestamp.Unix())
+		if !c.events[key] {
+			fresh = append(fresh, e)
+		}
+	}
+	if err := c.deps.Store.InsertContainerEvents(ctx, fresh); err != nil {
+		return err
+	}
+	for _, e := range fresh {
+		c.events[fmt.Sprintf("%s/%s/%s/%s/%s/%d", e.Namespace, e.Pod, e.Container, e.Kind, e.Reason, e.Timestamp.Unix())] = true
+	}
+	c.metrics.rowsWritten.WithLabelValues("container_events").Add(float64(len(fresh)))
+	return nil
+}
+
+// usage writes the per-minute usage of every completed interval since the watermark, chunk
+// by chunk, moving the watermark after each chunk.
+func (c *Collector) usage(ctx context.Context, now time.Time) error {
+	end := now.Add(-c.opts.UsageDelay).Truncate(5 * time.Minute)
+	wm, err := c.watermark(ctx, JobUsage)
+	if err != nil {
+		return err
+	}
+	start, lost := catchUpStart(wm, now, c.opts.Backfill, time.Minute)
+	if lost > 0 {
+		c.metrics.lostSeconds.WithLabelValues(JobUsage).Add(lost.Seconds())
+		c.log.Warn("usage history older than --backfill is not collected", "from", wm, "to", start, "span", lost)
+	}
+	if !start.Before(end) {
+		return nil
+	}
+	workloads := workloadIndex(c.deps.Inventory.Containers(now))
+	for _, iv := range chunks(start, end, c.opts.Chunk) {
+		if err := c.usageInterval(ctx, iv, workloads); err != nil {
+			return fmt.Errorf("usage %s: %w", iv, err)
+		}
+		if err := c.setWatermark(ctx, JobUsage, iv.To, end); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// usageInterval writes one interval: the inventory kube-state-metrics knew then (pods that
+// may be gone since), and the usage samples with their workloads.
+func (c *Collector) usageInterval(ctx context.Context, iv Interval, workloads map[podKey]model.WorkloadRef) error {
+	ks, err := c.deps.Prom.KubeState(ctx, iv.From, iv.To, c.opts.KubeStateStep)
+	if err != nil {
+		return err
+	}
+	if ks.Present {
+		for i := range ks.Containers {
+			ks.Containers[i].Cluster = c.opts.Cluster
+			workloads[podKey{ks.Containers[i].Namespace, ks.Containers[i].Pod}] = ks.Containers[i].Workload
+		}
+		if err := c.deps.Store.InsertContainers(ctx, ks.Containers); err != nil {
+			return err
+		}
+		c.metrics.rowsWritten.WithLabelValues("containers").Add(float64(len(ks.Containers)))
+		if err := c.writeEvents(ctx, ks.Events); err != nil {
+			return err
+		}
+	}
+
+	// An interval is written as one block, whole or not at all. Rows there mean an earlier
+	// run wrote it and stopped before moving the watermark: writing it again would count it
+	// twice in the rollups.
+	n, err := c.deps.Store.CountUsageSamples(ctx, store.Window{Cluster: c.opts.Cluster, From: iv.From, To: iv.To})
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		c.log.Info("interval already written, not written again", "interval", iv.String(), "samples", n)
+		return nil
+	}
+	samples, err := c.deps.Prom.Usage(ctx, iv.From, iv.To)
+	if err != nil {
+		return err
+	}
+	for i := range samples {
+		s := &samples[i]
+		s.Cluster = c.opts.Cluster
+		if w, ok := workloads[podKey{s.Namespace, s.Pod}]; ok {
+			s.Workload = w
+		} else {
+			s.Workload = model.WorkloadRef{Kind: "Pod", Name: s.Pod}
+		}
+	}
+	if err := c.deps.Store.InsertUsageSamples(ctx, samples); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("usage_samples").Add(float64(len(samples)))
+	return nil
+}
+
+type podKey struct{ namespace, pod string }
+
+func workloadIndex(containers []model.Container) map[podKey]model.WorkloadRef {
+	m := make(map[podKey]model.WorkloadRef, len(containers))
+	for _, ct := range containers {
+		m[podKey{ct.Namespace, ct.Pod}] = ct.Workload
+	}
+	return m
+}
+
+// prices writes the price of every node for every hour since the watermark, the current hour
+// included. The watermark stops at the current hour, so the next run prices it again with the
+// nodes that joined during it (a price row with the same key replaces the old one).
+func (c *Collector) prices(ctx context.Context, now time.Time) error {
+	current := now.Truncate(time.Hour)
+	wm, err := c.watermark(ctx, JobPrices)
+	if err != nil {
+		return err
+	}
+	start, _ := catchUpStart(wm, now, c.opts.Backfill, time.Hour)
+	end := current.Add(time.Hour)
+	seen, err := c.deps.Store.Nodes(ctx, store.Window{Cluster: c.opts.Cluster, From: start, To: end})
+	if err != nil {
+		return err
+	}
+	byHour := map[time.Time]map[string]model.Node{}
+	for _, n := range seen {
+		h := n.ObservedAt.Truncate(time.Hour)
+		if byHour[h] == nil {
+			byHour[h] = map[string]model.Node{}
+		}
+		byHour[h][n.Name] = n // snapshots come in time order: the hour's last one wins
+	}
+	current0 := c.deps.Inventory.Nodes(now)
+	var rows []model.NodePrice
+	for h := start.Truncate(time.Hour); h.Before(end); h = h.Add(time.Hour) {
+		nodes := byHour[h]
+		if len(nodes) == 0 {
+			// No snapshot of that hour (before the collector ran): today's nodes stand in.
+			nodes = map[string]model.Node{}
+			for _, n := range current0 {
+				nodes[n.Name] = n
+			}
+		}
+		for _, n := range nodes {
+			p := c.deps.Prices.Price(n)
+			p.Cluster, p.Hour = c.opts.Cluster, h
+			rows = append(rows, p)
+		}
+	}
+	if err := c.deps.Store.InsertNodePrices(ctx, rows); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("node_prices").Add(float64(len(rows)))
+	return c.setWatermark(ctx, JobPrices, current, current)
+}
+
+// retention drops raw partitions older than Options.Retention.
+func (c *Collector) retention(ctx context.Context, now time.Time) error {
+	if c.opts.Retention <= 0 {
+		return nil
+	}
+	before := now.Add(-c.opts.Retention)
+	for _, table := range []string{"usage_samples", "containers", "nodes", "container_events"} {
+		dropped, err := c.deps.Store.DropPartitionsBefore(ctx, table, before)
+		if err != nil {
+			return err
+		}
+		if len(dropped) > 0 {
+			c.log.Info("retention dropped partitions", "table", table, "partitions", dropped)
+		}
+	}
+	return nil
+}

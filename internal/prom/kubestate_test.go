@@ -1,0 +1,158 @@
+package prom
+
+import (
+	"context"
+	"math"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/tally-finops/tally/internal/model"
+)
+
+// tableOf builds a table with points 0..points-1 one minute apart (NaN: missing).
+func tableOf[L comparable](points int, rows map[L][]float64) *table[L] {
+	t := newTable[L](0, 60_000, points, len(rows))
+	for l, vals := range rows {
+		var pts []point
+		for j, v := range vals {
+			if !math.IsNaN(v) {
+				pts = append(pts, point{int64(j) * 60_000, v})
+			}
+		}
+		if err := t.add(l, pts); err != nil {
+			panic(err)
+		}
+	}
+	return t
+}
+
+func instantOf[L comparable](labels ...L) *table[L] {
+	t := newTable[L](0, 0, 1, len(labels))
+	for _, l := range labels {
+		if err := t.add(l, []point{{0, 1}}); err != nil {
+			panic(err)
+		}
+	}
+	return t
+}
+
+func TestAssembleKubeState(t *testing.T) {
+	nan := math.NaN()
+	const mi = 1 << 20
+	origin := t0.Add(-time.Minute) // point 0; the window's steps are points 1..3
+	ch := kubeStateChunk{
+		span: span{First: 0, End: 3},
+		requests: tableOf(4, map[resourceLabels][]float64{
+			{"shop", "web-1", "app", "cpu"}:          {0.5, 0.5, 0.5, 0.5},
+			{"shop", "web-1", "app", "memory"}:       {256 * mi, 256 * mi, 256 * mi, 256 * mi},
+			{"db", "pg-0", "pg", "cpu"}:              {1, 1, 1, 1},
+			{"db", "pg-0", "pg", "memory"}:           {512 * mi, 512 * mi, 512 * mi, 512 * mi},
+			{"ml", "train", "gpu", "nvidia_com_gpu"}: {nan, nan, 2, 2},
+		}),
+		limits: tableOf(4, map[resourceLabels][]float64{
+			{"shop", "web-1", "app", "memory"}: {512 * mi, 512 * mi, 512 * mi, 512 * mi},
+			{"db", "pg-0", "pg", "cpu"}:        {1, 1, 1, 1},
+			{"db", "pg-0", "pg", "memory"}:     {512 * mi, 512 * mi, 512 * mi, 512 * mi},
+		}),
+		podInfo: tableOf(4, map[podInfoLabels][]float64{
+			{"shop", "web-1", "uid-1", "node-a"}: {1, 1, 1, 1},
+			{"db", "pg-0", "uid-2", "node-b"}:    {1, 1, nan, nan}, // gone from pod info: the window's node is kept
+			{"ml", "train", "uid-3", ""}:         {nan, nan, 1, 1}, // pending, never scheduled
+		}),
+		phase: tableOf(4, map[phaseLabels][]float64{
+			{"shop", "web-1", "Running"}: {1, 1, 1, 1},
+			{"db", "pg-0", "Running"}:    {1, 1, 1, 1},
+			{"ml", "train", "Pending"}:   {nan, nan, 1, 1},
+		}),
+		reasons: tableOf(4, map[reasonLabels][]float64{
+			{"db", "pg-0", "pg", "OOMKilled"}: {nan, 1, 1, 1},
+			{"shop", "web-1", "app", "Error"}: {1, 1, 1, 1},
+		}),
+		restarts: tableOf(4, map[containerLabels][]float64{
+			{"db", "pg-0", "pg"}:     {0, 2, 2, 3}, // OOM at the first step (2 restarts) and the third
+			{"shop", "web-1", "app"}: {1, 1, 2, 2}, // restarted, but not OOM-killed
+		}),
+		podOwners: instantOf(
+			podOwnerLabels{"shop", "web-1", "ReplicaSet", "web-7d"},
+			podOwnerLabels{"db", "pg-0", "StatefulSet", "pg"},
+			podOwnerLabels{"ml", "train", "<none>", "<none>"},
+		),
+		rsOwners:  instantOf(replicaSetOwnerLabels{"shop", "web-7d", "Deployment", "web"}),
+		jobOwners: instantOf[jobOwnerLabels](),
+	}
+	ks := assembleKubeState(origin, time.Minute, []kubeStateChunk{ch})
+	if !ks.Present {
+		t.Fatal("Present = false")
+	}
+	// 3 steps: pg and web at each, train at steps 2 and 3.
+	if len(ks.Containers) != 8 {
+		for _, c := range ks.Containers {
+			t.Logf("%s %s/%s/%s", c.ObservedAt.Format(time.TimeOnly), c.Namespace, c.Pod, c.Container)
+		}
+		t.Fatalf("%d snapshots, want 8", len(ks.Containers))
+	}
+	first := ks.Containers[0]
+	want := model.Container{
+		ObservedAt: t0, Namespace: "db", Pod: "pg-0", PodUID: "uid-2", Container: "pg", Node: "node-b",
+		Phase: "Running", QoSClass: "Guaranteed", Workload: model.WorkloadRef{Kind: "StatefulSet", Name: "pg"},
+		CPURequestCores: 1, CPULimitCores: 1, MemoryRequestBytes: 512 * mi, MemoryLimitBytes: 512 * mi,
+		RestartCount: 2, LastTerminationReason: "OOMKilled",
+	}
+	if !reflect.DeepEqual(first, want) {
+		t.Fatalf("first snapshot\n got %+v\nwant %+v", first, want)
+	}
+	for _, c := range ks.Containers {
+		switch c.Pod {
+		case "web-1":
+			if c.Workload != (model.WorkloadRef{Kind: "Deployment", Name: "web"}) || c.Node != "node-a" || c.QoSClass != "Burstable" {
+				t.Errorf("web-1: %+v", c)
+			}
+		case "pg-0":
+			if c.Node != "node-b" {
+				t.Errorf("pg-0: %+v", c)
+			}
+		case "train": // Kubernetes's QoS classes count CPU and memory only
+			if c.Workload != (model.WorkloadRef{Kind: "Pod", Name: "train"}) || c.Node != "" || c.Phase != "Pending" || c.GPURequest != 2 || c.QoSClass != "BestEffort" {
+				t.Errorf("train: %+v", c)
+			}
+		}
+	}
+	if len(ks.Events) != 2 {
+		t.Fatalf("events = %+v, want 2", ks.Events)
+	}
+	for i, at := range []time.Time{t0, t0.Add(2 * time.Minute)} {
+		e := ks.Events[i]
+		if !e.Timestamp.Equal(at) || e.Pod != "pg-0" || e.Kind != model.EventOOMKill || e.Reason != "OOMKilled" ||
+			e.MemoryLimitBytes != 512*mi || e.Node != "node-b" || e.Workload.Kind != "StatefulSet" {
+			t.Errorf("event %d = %+v", i, e)
+		}
+	}
+	if ks.Events[0].Count != 2 || ks.Events[1].Count != 1 {
+		t.Errorf("event counts %d, %d; want 2, 1", ks.Events[0].Count, ks.Events[1].Count)
+	}
+
+	empty := assembleKubeState(origin, time.Minute, []kubeStateChunk{{span: span{0, 3}}})
+	if empty.Present || len(empty.Containers) != 0 || len(empty.Events) != 0 {
+		t.Fatalf("no series: %+v", empty)
+	}
+}
+
+func TestKubeStateQueryCount(t *testing.T) {
+	_, srv := newFakeProm(t, 5_000)
+	c := newTestClient(t, srv.URL, Options{Chunk: time.Hour})
+	ks, err := c.KubeState(context.Background(), t0, t0.Add(3*time.Hour), 5*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 36 steps plus the reading before the window, at most 12 steps a chunk: 3 chunks.
+	if got, want := c.QueryCount(), int64(1+9*3); got != want {
+		t.Fatalf("%d queries, want %d", got, want)
+	}
+	if ks.Present {
+		t.Fatal("Present without kube-state-metrics series")
+	}
+	if _, err := c.KubeState(context.Background(), t0, t0, time.Minute); err == nil {
+		t.Fatal("empty window accepted")
+	}
+}
