@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,43 +47,83 @@ type e2e struct {
 	now   time.Time
 }
 
-func setUpE2E(t *testing.T) *e2e {
+// e2eEnd is the end of the synthetic history: fixed, so the data loaded into the shared
+// Prometheus is the same on every run (identical samples merge).
+var e2eEnd = time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
+
+var (
+	e2eLoadOnce sync.Once
+	e2eSyn      *synthetic.Cluster
+	e2eClients  *kube.Clients
+	e2eLoadErr  error
+)
+
+// loadE2E loads the synthetic cluster — 48 hours of history ending at e2eEnd, under
+// namespaces and nodes of its own — into the stack's Prometheus and kube-apiserver, once per
+// test binary.
+func loadE2E(t *testing.T, promURL, kubeconfig string) (*synthetic.Cluster, *kube.Clients) {
+	t.Helper()
+	e2eLoadOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		e2eSyn, e2eLoadErr = synthetic.New(synthetic.Options{Cluster: "e2e", End: e2eEnd, Duration: 48 * time.Hour, Prefix: "e2e-"})
+		if e2eLoadErr != nil {
+			return
+		}
+		dir, err := os.MkdirTemp("", "tally-e2e-")
+		if err != nil {
+			e2eLoadErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		om := filepath.Join(dir, "e2e.om")
+		f, err := os.Create(om)
+		if err != nil {
+			e2eLoadErr = err
+			return
+		}
+		if err := e2eSyn.WriteOpenMetrics(f); err != nil {
+			f.Close()
+			e2eLoadErr = err
+			return
+		}
+		if err := f.Close(); err != nil {
+			e2eLoadErr = err
+			return
+		}
+		if out, err := exec.CommandContext(ctx, "../../hack/stack/prom-load.sh", om).CombinedOutput(); err != nil {
+			e2eLoadErr = fmt.Errorf("load the synthetic series into Prometheus: %w\n%s", err, out)
+			return
+		}
+		if e2eClients, e2eLoadErr = kube.NewClients(kubeconfig); e2eLoadErr != nil {
+			return
+		}
+		if err := kube.Load(ctx, e2eClients, e2eSyn.Objects()); err != nil {
+			e2eLoadErr = fmt.Errorf("load the synthetic objects into the API server: %w", err)
+		}
+	})
+	if e2eLoadErr != nil {
+		t.Fatal(e2eLoadErr)
+	}
+	return e2eSyn, e2eClients
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("TALLY_TEST_LOG") == "1" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// setUpE2E loads the synthetic cluster and returns a collector over it writing to a fresh
+// ClickHouse database, with its clock at e2eEnd + 5 minutes.
+func setUpE2E(t *testing.T, promOpts prom.Options) *e2e {
 	t.Helper()
 	dsn, promURL, kubeconfig := stacktest.ClickHouseDSN(t), stacktest.PrometheusURL(t), stacktest.Kubeconfig(t)
+	syn, clients := loadE2E(t, promURL, kubeconfig)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	logger := slog.New(slog.DiscardHandler)
-	if os.Getenv("TALLY_TEST_LOG") == "1" {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-
-	// 48 hours of history ending at a fixed time, under namespaces and nodes of its own.
-	end := time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC)
-	syn, err := synthetic.New(synthetic.Options{Cluster: "e2e", End: end, Duration: 48 * time.Hour, Prefix: "e2e-"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	om := filepath.Join(t.TempDir(), "e2e.om")
-	f, err := os.Create(om)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syn.WriteOpenMetrics(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.CommandContext(ctx, "../../hack/stack/prom-load.sh", om).CombinedOutput(); err != nil {
-		t.Fatalf("load the synthetic series into Prometheus: %v\n%s", err, out)
-	}
-	clients, err := kube.NewClients(kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := kube.Load(ctx, clients, syn.Objects()); err != nil {
-		t.Fatalf("load the synthetic objects into the API server: %v", err)
-	}
+	logger := testLogger()
 
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -106,7 +147,10 @@ func setUpE2E(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, err := prom.New(prom.Options{URL: promURL}, logger)
+	if promOpts.URL == "" {
+		promOpts.URL = promURL
+	}
+	pc, err := prom.New(promOpts, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +163,7 @@ func setUpE2E(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := end.Add(5 * time.Minute)
+	now := e2eEnd.Add(5 * time.Minute)
 	c.now = func() time.Time { return now }
 	return &e2e{exp: syn.Expected(), store: s, c: c, from: now.Add(-48 * time.Hour), now: now}
 }
@@ -182,7 +226,7 @@ func endsIn(c synthetic.ExpectedContainer, h time.Time) bool {
 }
 
 func TestCollectorEndToEnd(t *testing.T) {
-	e := setUpE2E(t)
+	e := setUpE2E(t, prom.Options{})
 	ctx := context.Background()
 	if err := e.c.RunOnce(ctx); err != nil {
 		t.Fatalf("collector --once: %v", err)
