@@ -100,7 +100,9 @@ func New(opts Options, deps Deps, logger *slog.Logger, reg prometheus.Registerer
 	return c, nil
 }
 
-type jobFunc func(ctx context.Context, now time.Time) error
+// jobFunc runs one job. ctx carries the job's deadline but not the shutdown; stop closes at
+// shutdown, and a job that works in batches stops after the batch in flight.
+type jobFunc func(ctx context.Context, now time.Time, stop <-chan struct{}) error
 
 func (c *Collector) jobs() []struct {
 	name, schedule string
@@ -156,10 +158,11 @@ func (c *Collector) Ready() bool { return c.ready.Load() }
 // runJob runs one job with its deadline, detached from ctx's cancellation so that a
 // shutdown lets the batch in flight finish, and records the outcome.
 func (c *Collector) runJob(ctx context.Context, name string, run jobFunc) error {
+	stop := ctx.Done()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.JobTimeout)
 	defer cancel()
 	start := time.Now()
-	err := run(ctx, c.now())
+	err := run(ctx, c.now(), stop)
 	c.metrics.jobDuration.WithLabelValues(name).Observe(time.Since(start).Seconds())
 	if err != nil {
 		c.metrics.jobErrors.WithLabelValues(name).Inc()

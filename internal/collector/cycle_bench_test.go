@@ -240,10 +240,10 @@ func BenchmarkCycle10kPods(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		now := now.Add(time.Duration(i) * 5 * time.Minute) // the next interval each time
-		if err := c.inventory(ctx, now); err != nil {
+		if err := c.inventory(ctx, now, nil); err != nil {
 			b.Fatal(err)
 		}
-		if err := c.usage(ctx, now); err != nil {
+		if err := c.usage(ctx, now, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 // inventory writes a snapshot of the cluster's nodes and containers as the API shows them
 // now, and the container events not written yet.
-func (c *Collector) inventory(ctx context.Context, now time.Time) error {
+func (c *Collector) inventory(ctx context.Context, now time.Time, _ <-chan struct{}) error {
 	at := now.Truncate(time.Minute)
 	nodes := c.deps.Inventory.Nodes(at)
 	if err := c.deps.Store.InsertNodes(ctx, nodes); err != nil {
@@ -58,8 +58,9 @@ func (c *Collector) writeEvents(ctx context.Context, events []model.ContainerEve
 }
 
 // usage writes the per-minute usage of every completed interval since the watermark, chunk
-// by chunk, moving the watermark after each chunk.
-func (c *Collector) usage(ctx context.Context, now time.Time) error {
+// by chunk, moving the watermark after each chunk. At shutdown it stops after the chunk in
+// flight; the next start resumes at the watermark.
+func (c *Collector) usage(ctx context.Context, now time.Time, stop <-chan struct{}) error {
 	end := now.Add(-c.opts.UsageDelay).Truncate(5 * time.Minute)
 	wm, err := c.watermark(ctx, JobUsage)
 	if err != nil {
@@ -75,6 +76,12 @@ func (c *Collector) usage(ctx context.Context, now time.Time) error {
 	}
 	workloads := workloadIndex(c.deps.Inventory.Containers(now))
 	for _, iv := range chunks(start, end, c.opts.Chunk) {
+		select {
+		case <-stop:
+			c.log.Info("shutting down: usage stops at its watermark", "watermark", iv.From)
+			return nil
+		default:
+		}
 		if err := c.usageInterval(ctx, iv, workloads); err != nil {
 			return fmt.Errorf("usage %s: %w", iv, err)
 		}
@@ -150,7 +157,7 @@ func workloadIndex(containers []model.Container) map[podKey]model.WorkloadRef {
 // prices writes the price of every node for every hour since the watermark, the current hour
 // included. The watermark stops at the current hour, so the next run prices it again with the
 // nodes that joined during it (a price row with the same key replaces the old one).
-func (c *Collector) prices(ctx context.Context, now time.Time) error {
+func (c *Collector) prices(ctx context.Context, now time.Time, _ <-chan struct{}) error {
 	current := now.Truncate(time.Hour)
 	wm, err := c.watermark(ctx, JobPrices)
 	if err != nil {
@@ -195,7 +202,7 @@ func (c *Collector) prices(ctx context.Context, now time.Time) error {
 }
 
 // retention drops raw partitions older than Options.Retention.
-func (c *Collector) retention(ctx context.Context, now time.Time) error {
+func (c *Collector) retention(ctx context.Context, now time.Time, _ <-chan struct{}) error {
 	if c.opts.Retention <= 0 {
 		return nil
 	}

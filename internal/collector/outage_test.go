@@ -137,3 +137,26 @@ func TestHandler(t *testing.T) {
 		}
 	}
 }
+
+// At shutdown the usage job stops between chunks: with the stop channel closed it writes no
+// chunk and leaves its watermark alone, so the next start resumes there.
+func TestUsageStopsAtShutdown(t *testing.T) {
+	e := setUpE2E(t, prom.Options{})
+	ctx := context.Background()
+	stop := make(chan struct{})
+	close(stop)
+	if err := e.c.usage(ctx, e.now, stop); err != nil {
+		t.Fatal(err)
+	}
+	wms, err := e.store.Watermarks(ctx, "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasWatermark(wms, JobUsage) {
+		t.Errorf("usage watermark set although the job was stopped: %+v", wms)
+	}
+	n, err := e.store.CountUsageSamples(ctx, store.Window{Cluster: "e2e", From: e.from, To: e2eEnd})
+	if err != nil || n != 0 {
+		t.Errorf("samples written after stop: %d, %v", n, err)
+	}
+}
