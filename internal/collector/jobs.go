@@ -42,8 +42,7 @@ func (c *Collector) writeEvents(ctx context.Context, events []model.ContainerEve
 		if e.Cluster == "" {
 			e.Cluster = c.opts.Cluster
 		}
-		key := fmt.Sprintf("%s/%s/%s/%s/%s/%d", e.Namespace, e.Pod, e.Container, e.Kind, e.Reason, e.Timestamp.Unix())
-		if !c.events[key] {
+		if !c.events[eventKey(e)] {
 			fresh = append(fresh, e)
 		}
 	}
@@ -51,10 +50,14 @@ func (c *Collector) writeEvents(ctx context.Context, events []model.ContainerEve
 		return err
 	}
 	for _, e := range fresh {
-		c.events[fmt.Sprintf("%s/%s/%s/%s/%s/%d", e.Namespace, e.Pod, e.Container, e.Kind, e.Reason, e.Timestamp.Unix())] = true
+		c.events[eventKey(e)] = true
 	}
 	c.metrics.rowsWritten.WithLabelValues("container_events").Add(float64(len(fresh)))
 	return nil
+}
+
+func eventKey(e model.ContainerEvent) string {
+	return fmt.Sprintf("%s/%s/%s/%s/%s/%d", e.Namespace, e.Pod, e.Container, e.Kind, e.Reason, e.Timestamp.Unix())
 }
 
 // usage writes the per-minute usage of every completed interval since the watermark, chunk
@@ -177,14 +180,14 @@ func (c *Collector) prices(ctx context.Context, now time.Time, _ <-chan struct{}
 		}
 		byHour[h][n.Name] = n // snapshots come in time order: the hour's last one wins
 	}
-	current0 := c.deps.Inventory.Nodes(now)
+	currentNodes := c.deps.Inventory.Nodes(now)
 	var rows []model.NodePrice
 	for h := start.Truncate(time.Hour); h.Before(end); h = h.Add(time.Hour) {
 		nodes := byHour[h]
 		if len(nodes) == 0 {
 			// No snapshot of that hour (before the collector ran): today's nodes stand in.
 			nodes = map[string]model.Node{}
-			for _, n := range current0 {
+			for _, n := range currentNodes {
 				nodes[n.Name] = n
 			}
 		}
