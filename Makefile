@@ -58,7 +58,7 @@ $(STATICCHECK):
 
 ## bench: the benchmarks, against the local stack's servers
 bench: stack-up
-	$(WITH_STACK) TALLY_REQUIRE_STACK=1 $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	$(WITH_STACK) TALLY_REQUIRE_STACK=1 $(GO) test -p 1 -run '^$$' -bench . -benchmem -count=1 ./...
 
 ## demo: brings up the local stack and applies tally's schema to it
 demo: build stack-up
