@@ -494,6 +494,25 @@ func (c *conformance) reads(t *testing.T) {
 		res.wantRows(t, append(day1, costDay(d2, "n1", false, 1, 1.0, 1000, 0, 0.5, 0.25, 0))...)
 	})
 
+	t.Run("select_container_hours", func(t *testing.T) {
+		res := c.query(t, "select_container_hours", window("c1", h10, h11))
+		res.wantColumns(t, "namespace", "String", "pod", "String", "container", "String",
+			"workload_kind", "String", "workload", "String", "node", "String",
+			"label_keys", "Array(String)", "label_values", "Array(String)", "running_minutes", "UInt64",
+			"cpu_request", "Float64", "memory_request", "UInt64", "gpu_requested", "Float64",
+			"cpu_charged_core_minutes", "Float64", "ram_charged_byte_minutes", "Float64",
+			"cpu_usage_core_minutes", "Float64", "ram_usage_byte_minutes", "Float64")
+		// Hour 10:00 of c1, requests from each container's latest snapshot before 11:00:
+		//   web-a/app   s1 s2 s3, request 0.5 cores and 1 GiB: CPU charged max(.5,.5)+max(.5,1.5)+max(.5,1) = 3.0,
+		//               used 3.0; memory charged 3 × 1073741824 = 3221225472 (usage is bytes), used 1000+3000+2000 = 6000
+		//   web-a/proxy s9, request 0.125 and 128 MiB: charged 0.125 and 134217728, used 0.125 and 100
+		//   web-b/app   s6 on n2, request 0.5 and 1 GiB: charged max(0.5, 0.25) = 0.5 and 1073741824, used 0.25 and 500
+		res.wantRows(t,
+			[]any{"shop", "web-a", "app", "Deployment", "web", "n1", appLabelKeys, appLabelValues, 3, 0.5, 1073741824, 0, 3.0, 3221225472, 3.0, 6000},
+			[]any{"shop", "web-a", "proxy", "Deployment", "web", "n1", appLabelKeys, appLabelValues, 1, 0.125, 134217728, 0, 0.125, 134217728, 0.125, 100},
+			[]any{"shop", "web-b", "app", "Deployment", "web", "n2", appLabelKeys, appLabelValues, 1, 0.5, 1073741824, 0, 0.5, 1073741824, 0.25, 500})
+	})
+
 	t.Run("select_autoscalers", func(t *testing.T) {
 		res := c.query(t, "select_autoscalers", window("c1", h10, h12))
 		res.wantColumns(t, "cluster", "LowCardinality(String)", "namespace", "LowCardinality(String)", "name", "String",

@@ -10,18 +10,18 @@ import (
 
 // benchCluster is one hour of 25,000 containers (10,000 pods) on 300 nodes of 16 cores and
 // 64 GiB, in 40 namespaces and 20 teams.
-func benchCluster() ([]ContainerHour, []NodeHour) {
+func benchCluster() ([]model.ContainerHour, []model.NodeHour) {
 	const nodes, pods, containersPerPod = 300, 10_000, 2.5
-	ns := make([]NodeHour, nodes)
+	ns := make([]model.NodeHour, nodes)
 	for i := range ns {
 		ns[i] = priced("prod", fmt.Sprintf("ip-10-0-%d-%d", i/256, i%256), 16, 64, 0, 0.031, 0.0042, 0)
 	}
-	cs := make([]ContainerHour, 0, int(pods*containersPerPod))
+	cs := make([]model.ContainerHour, 0, int(pods*containersPerPod))
 	for p := range pods {
 		labels := map[string]string{"team": fmt.Sprintf("team-%d", p%20), "app.kubernetes.io/name": fmt.Sprintf("app-%d", p%500)}
 		n := 2 + p%2 // 2 or 3 containers: 2.5 on average
 		for c := range n {
-			cs = append(cs, ContainerHour{Cluster: "prod", Node: ns[p%nodes].Node, Namespace: fmt.Sprintf("ns-%d", p%40),
+			cs = append(cs, model.ContainerHour{Cluster: "prod", Node: ns[p%nodes].Node, Namespace: fmt.Sprintf("ns-%d", p%40),
 				Pod: fmt.Sprintf("pod-%d", p), Container: fmt.Sprintf("c%d", c),
 				Workload: model.WorkloadRef{Kind: "Deployment", Name: fmt.Sprintf("app-%d", p%500)},
 				App:      fmt.Sprintf("app-%d", p%500), Labels: labels, Hour: h0, RunningMinutes: 60,

@@ -15,19 +15,19 @@ import (
 // (on-demand, spot, GPU, launched mid-hour, unpriced), each filled with containers whose
 // charged CPU and memory stay within the node's capacity for the minutes it existed, so that
 // the node's price is fully accounted for by its containers and its idle row.
-func generated(clusters, hours, nodesPerKind int, seed uint64) ([]ContainerHour, []NodeHour) {
+func generated(clusters, hours, nodesPerKind int, seed uint64) ([]model.ContainerHour, []model.NodeHour) {
 	rng := rand.New(rand.NewPCG(seed, 42))
 	namespaces := []string{"shop", "jobs", "kube-system", "ml", "data", "monitoring"}
 	teams := []string{"payments", "checkout", "research", ""}
 	apps := []string{"web", "api", "worker", ""}
-	var containers []ContainerHour
-	var nodes []NodeHour
+	var containers []model.ContainerHour
+	var nodes []model.NodeHour
 	for ci := range clusters {
 		cluster := fmt.Sprintf("c%d", ci)
 		for h := range hours {
 			hour := h0.Add(time.Duration(h) * time.Hour)
 			for k := range nodesPerKind {
-				kinds := []NodeHour{
+				kinds := []model.NodeHour{
 					priced(cluster, fmt.Sprintf("od-%d", k), 4, 16, 0, 0.04, 0.005, 0),
 					priced(cluster, fmt.Sprintf("spot-%d", k), 8, 32, 0, 0.012, 0.0015, 0),
 					priced(cluster, fmt.Sprintf("gpu-%d", k), 8, 32, 2, 0.04, 0.005, 0.5),
@@ -52,7 +52,7 @@ func generated(clusters, hours, nodesPerKind int, seed uint64) ([]ContainerHour,
 						}
 						cpuLeft, ramLeft = cpuLeft-cpu, ramLeft-ram
 						ns := namespaces[rng.IntN(len(namespaces))]
-						c := ContainerHour{Cluster: cluster, Node: n.Node, Namespace: ns,
+						c := model.ContainerHour{Cluster: cluster, Node: n.Node, Namespace: ns,
 							Pod: fmt.Sprintf("%s-%d", n.Node, i), Container: "app",
 							Workload: model.WorkloadRef{Kind: "Deployment", Name: ns + "-" + apps[rng.IntN(len(apps))]},
 							App:      apps[rng.IntN(len(apps))], Hour: hour, RunningMinutes: minutes,

@@ -23,10 +23,10 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ (
 //	g1    + 1 GPU at $0.5/GPU-h                    train-0 (1 GPU)
 //	u1    no price                                 web-2
 //	gone  not among the nodes                      web-3
-func goldenCluster() ([]ContainerHour, []NodeHour) {
+func goldenCluster() ([]model.ContainerHour, []model.NodeHour) {
 	ch := func(node, ns, pod string, w model.WorkloadRef, app, team string, minutes int,
-		reqCPU, reqGiB, gpus, chargedCoreMin, usedCoreMin, chargedGiBMin, usedGiBMin float64) ContainerHour {
-		c := ContainerHour{Cluster: "prod", Node: node, Namespace: ns, Pod: pod, Container: "app", Workload: w, App: app,
+		reqCPU, reqGiB, gpus, chargedCoreMin, usedCoreMin, chargedGiBMin, usedGiBMin float64) model.ContainerHour {
+		c := model.ContainerHour{Cluster: "prod", Node: node, Namespace: ns, Pod: pod, Container: "app", Workload: w, App: app,
 			Hour: h0, RunningMinutes: minutes, CPURequestCores: reqCPU, RAMRequestBytes: reqGiB * gib, GPURequest: gpus,
 			CPUChargedCoreMinutes: chargedCoreMin, CPUUsageCoreMinutes: usedCoreMin,
 			RAMChargedByteMinutes: chargedGiBMin * gib, RAMUsageByteMinutes: usedGiBMin * gib}
@@ -35,7 +35,7 @@ func goldenCluster() ([]ContainerHour, []NodeHour) {
 		}
 		return c
 	}
-	return []ContainerHour{
+	return []model.ContainerHour{
 		webOn("n1", "web-1"), // 1 core-h, 2 GiB-h: $0.04 + $0.01
 		// Request 0.5 cores, 1 GiB. On n1 10 minutes at 2 cores and 20 at 0.5: 10×2 + 20×0.5 = 30
 		// core-min = 0.5 core-h ($0.02); 0.5 GiB used, 30×1 = 30 GiB-min = 0.5 GiB-h ($0.0025).
@@ -52,7 +52,7 @@ func goldenCluster() ([]ContainerHour, []NodeHour) {
 		ch("g1", "ml", "train-0", train, "train", "research", 60, 2, 8, 1, 120, 90, 480, 360),
 		webOn("u1", "web-2"),   // no price: $0
 		webOn("gone", "web-3"), // no node: $0
-	}, []NodeHour{n1, s1, g1, u1}
+	}, []model.NodeHour{n1, s1, g1, u1}
 }
 
 // Node costs: n1 $0.24, s1 $0.072, g1 $0.74: $1.052. Containers: n1 0.05 + 0.0225 + 0.025 +

@@ -38,8 +38,8 @@ func near(t *testing.T, what string, got, want float64) {
 
 // priced returns a priced node-hour of one full hour whose unit rates are cpu per core-hour,
 // ram per GiB-hour and gpu per GPU-hour; its HourlyCost is its capacity at those rates.
-func priced(cluster, node string, cores, ramGiB, gpus, cpu, ram, gpu float64) NodeHour {
-	return NodeHour{Cluster: cluster, Node: node, Hour: h0, Minutes: 60,
+func priced(cluster, node string, cores, ramGiB, gpus, cpu, ram, gpu float64) model.NodeHour {
+	return model.NodeHour{Cluster: cluster, Node: node, Hour: h0, Minutes: 60,
 		CPUCores: cores, RAMBytes: ramGiB * gib, GPUs: gpus, Priced: true,
 		Price: model.NodePrice{Cluster: cluster, Node: node, Hour: h0,
 			HourlyCost:      cores*cpu + ramGiB*ram + gpus*gpu,

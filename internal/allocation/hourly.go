@@ -13,8 +13,8 @@
 // The semantics follow the OpenCost specification where the concepts are the same; the model
 // and a worked example with every number derived by hand are in docs/cost-model.md.
 //
-// The package is pure: no I/O, no clock, no globals. The per-minute sums of ContainerHour are
-// computed in ClickHouse (SQL in sql/); the unit rates of NodeHour by internal/pricing.
+// The package is pure: no I/O, no clock, no globals. The per-minute sums of model.ContainerHour are
+// computed in ClickHouse (SQL in sql/); the unit rates of model.NodeHour by internal/pricing.
 package allocation
 
 import (
@@ -40,36 +40,6 @@ const (
 )
 
 const bytesPerGiB = 1 << 30
-
-// ContainerHour is what ClickHouse computes for one container on one node during one hour,
-// from its 1-minute samples and the container's requests at each minute.
-type ContainerHour struct {
-	Cluster, Node, Namespace, Pod, Container string
-	Workload                                 model.WorkloadRef
-	App                                      string            // label app.kubernetes.io/name, else app
-	Labels                                   map[string]string // pod labels; shared with the rows, not copied
-	Hour                                     time.Time
-	RunningMinutes                           int     // minutes of the hour the container ran (sample presence)
-	CPURequestCores                          float64 // request (0 = none)
-	RAMRequestBytes                          float64
-	GPURequest                               float64
-	CPUChargedCoreMinutes                    float64 // Σ over running minutes of max(cpuRequest, cpuUsage of that minute)
-	RAMChargedByteMinutes                    float64 // Σ over running minutes of max(ramRequest, working set of that minute)
-	CPUUsageCoreMinutes                      float64 // Σ usage over running minutes
-	RAMUsageByteMinutes                      float64
-}
-
-// NodeHour is one node during one hour.
-type NodeHour struct {
-	Cluster, Node string
-	Hour          time.Time
-	Minutes       int     // minutes of the hour the node existed
-	CPUCores      float64 // capacity
-	RAMBytes      float64
-	GPUs          float64
-	Price         model.NodePrice // HourlyCost and the unit rates, already split by the price book
-	Priced        bool            // false when no price is known for the node-hour
-}
 
 // nodeKey identifies a node-hour.
 type nodeKey struct {
@@ -106,7 +76,7 @@ type taken struct {
 // The warnings name node-hours whose containers could not be priced: a node without a price
 // (its rows cost 0, its idle too) or a node missing from nodes (its containers cost 0, it has
 // no idle row); and inputs out of range (minutes outside 0–60, a node listed twice).
-func Hourly(containers []ContainerHour, nodes []NodeHour) (rows []model.Allocation, warnings []string) {
+func Hourly(containers []model.ContainerHour, nodes []model.NodeHour) (rows []model.Allocation, warnings []string) {
 	index := make(map[nodeKey]int, len(nodes))
 	for i := range nodes {
 		k := nodeKey{nodes[i].Cluster, nodes[i].Node, nodes[i].Hour.Unix()}
@@ -218,7 +188,7 @@ func sortRows(rows []model.Allocation) []model.Allocation {
 
 // idleRow returns node n's capacity for the minutes it existed minus what its containers
 // took, per resource, never below zero.
-func idleRow(n *NodeHour, u *taken) model.Allocation {
+func idleRow(n *model.NodeHour, u *taken) model.Allocation {
 	hours := float64(min(max(n.Minutes, 0), 60)) / 60
 	cpu, ram, gpu := n.CPUCores*hours, n.RAMBytes*hours, n.GPUs*hours
 	a := model.Allocation{

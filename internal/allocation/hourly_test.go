@@ -18,7 +18,7 @@ var (
 	n1 = priced("prod", "n1", 4, 16, 0, 0.04, 0.005, 0)
 	s1 = priced("prod", "s1", 4, 16, 0, 0.012, 0.0015, 0)
 	g1 = priced("prod", "g1", 4, 16, 1, 0.04, 0.005, 0.5)
-	u1 = NodeHour{Cluster: "prod", Node: "u1", Hour: h0, Minutes: 60, CPUCores: 2, RAMBytes: 8 * gib}
+	u1 = model.NodeHour{Cluster: "prod", Node: "u1", Hour: h0, Minutes: 60, CPUCores: 2, RAMBytes: 8 * gib}
 )
 
 var payments = map[string]string{"team": "payments"}
@@ -26,8 +26,8 @@ var payments = map[string]string{"team": "payments"}
 // webOn is shop/<pod>/app of Deployment web on node for a full hour at its request of 1 core
 // and 2 GiB, using 0.5 cores and 1 GiB every minute: charged 60 × max(1, 0.5) = 60
 // core-minutes and 60 × 2 = 120 GiB-minutes; used 30 core-minutes and 60 GiB-minutes.
-func webOn(node, pod string) ContainerHour {
-	return ContainerHour{Cluster: "prod", Node: node, Namespace: "shop", Pod: pod, Container: "app",
+func webOn(node, pod string) model.ContainerHour {
+	return model.ContainerHour{Cluster: "prod", Node: node, Namespace: "shop", Pod: pod, Container: "app",
 		Workload: web, App: "web", Labels: payments, Hour: h0, RunningMinutes: 60,
 		CPURequestCores: 1, RAMRequestBytes: 2 * gib,
 		CPUChargedCoreMinutes: 60, RAMChargedByteMinutes: 120 * gib,
@@ -59,14 +59,14 @@ func TestHourly(t *testing.T) {
 
 	tests := []struct {
 		name       string
-		containers []ContainerHour
-		nodes      []NodeHour
+		containers []model.ContainerHour
+		nodes      []model.NodeHour
 		want       []model.Allocation
 		warnings   []string // substrings, one per warning, in order
 	}{{
 		name:       "at its request for the hour",
-		containers: []ContainerHour{webOn("n1", "web-1")},
-		nodes:      []NodeHour{n1},
+		containers: []model.ContainerHour{webOn("n1", "web-1")},
+		nodes:      []model.NodeHour{n1},
 		want: []model.Allocation{
 			// 1 core-h × $0.04 = $0.04; 2 GiB-h × $0.005 = $0.01.
 			webRow("n1", "web-1", 0.04, 0.01),
@@ -75,14 +75,14 @@ func TestHourly(t *testing.T) {
 		},
 	}, {
 		name: "usage above request for 10 minutes",
-		containers: []ContainerHour{{Cluster: "prod", Node: "n1", Namespace: "shop", Pod: "api-1", Container: "app",
+		containers: []model.ContainerHour{{Cluster: "prod", Node: "n1", Namespace: "shop", Pod: "api-1", Container: "app",
 			Workload: api, App: "api", Hour: h0, RunningMinutes: 60, CPURequestCores: 0.5, RAMRequestBytes: 1 * gib,
 			// 50 minutes at 0.25 cores (below the 0.5 request), 10 minutes at 2 cores:
 			// charged 50×0.5 + 10×2 = 45 core-minutes; used 50×0.25 + 10×2 = 32.5.
 			CPUChargedCoreMinutes: 45, CPUUsageCoreMinutes: 32.5,
 			// 1 GiB every minute, at the request: 60 GiB-minutes charged and used.
 			RAMChargedByteMinutes: 60 * gib, RAMUsageByteMinutes: 60 * gib}},
-		nodes: []NodeHour{n1},
+		nodes: []model.NodeHour{n1},
 		want: []model.Allocation{
 			// 45/60 = 0.75 core-h (the hour's mean usage, 32.5/60 = 0.5417, would charge less
 			// than the capacity the burst took); 0.75 × 0.04 = $0.03; 1 GiB-h × 0.005 = $0.005.
@@ -95,12 +95,12 @@ func TestHourly(t *testing.T) {
 		},
 	}, {
 		name: "BestEffort pod charged by its usage",
-		containers: []ContainerHour{{Cluster: "prod", Node: "n1", Namespace: "jobs", Pod: "report-1", Container: "main",
+		containers: []model.ContainerHour{{Cluster: "prod", Node: "n1", Namespace: "jobs", Pod: "report-1", Container: "main",
 			Workload: report, Hour: h0, RunningMinutes: 60,
 			// No request: max(0, usage) = usage. 0.3 cores and 512 MiB for 60 minutes.
 			CPUChargedCoreMinutes: 18, CPUUsageCoreMinutes: 18,
 			RAMChargedByteMinutes: 30 * gib, RAMUsageByteMinutes: 30 * gib}},
-		nodes: []NodeHour{n1},
+		nodes: []model.NodeHour{n1},
 		want: []model.Allocation{
 			// 18/60 = 0.3 core-h × 0.04 = $0.012; 30/60 = 0.5 GiB-h × 0.005 = $0.0025.
 			{Cluster: "prod", Hour: h0, Node: "n1", Namespace: "jobs", Workload: report, Pod: "report-1", Container: "main",
@@ -111,12 +111,12 @@ func TestHourly(t *testing.T) {
 		},
 	}, {
 		name: "partial hours counted to the minute",
-		containers: []ContainerHour{{Cluster: "prod", Node: "n1", Namespace: "jobs", Pod: "report-2", Container: "main",
+		containers: []model.ContainerHour{{Cluster: "prod", Node: "n1", Namespace: "jobs", Pod: "report-2", Container: "main",
 			Workload: report, Hour: h0, RunningMinutes: 15, CPURequestCores: 2, RAMRequestBytes: 4 * gib,
 			// 15 minutes at its request (using 1 core, 2 GiB): 15×2 = 30 core-minutes, 15×4 = 60 GiB-minutes.
 			CPUChargedCoreMinutes: 30, CPUUsageCoreMinutes: 15,
 			RAMChargedByteMinutes: 60 * gib, RAMUsageByteMinutes: 30 * gib}},
-		nodes: []NodeHour{partial},
+		nodes: []model.NodeHour{partial},
 		want: []model.Allocation{
 			// 15/60 = 0.25 h; 0.5 core-h × 0.04 = $0.02; 1 GiB-h × 0.005 = $0.005.
 			{Cluster: "prod", Hour: h0, Node: "n1", Namespace: "jobs", Workload: report, Pod: "report-2", Container: "main",
@@ -129,7 +129,7 @@ func TestHourly(t *testing.T) {
 		},
 	}, {
 		name: "pod moves node mid-hour: a row on each, charged once",
-		containers: []ContainerHour{
+		containers: []model.ContainerHour{
 			// Minutes 20–59 on s1, minutes 0–19 on n1, at its request of 1 core and 2 GiB.
 			{Cluster: "prod", Node: "s1", Namespace: "shop", Pod: "api-1", Container: "app", Workload: api, App: "api",
 				Hour: h0, RunningMinutes: 40, CPURequestCores: 1, RAMRequestBytes: 2 * gib,
@@ -138,7 +138,7 @@ func TestHourly(t *testing.T) {
 				Hour: h0, RunningMinutes: 20, CPURequestCores: 1, RAMRequestBytes: 2 * gib,
 				CPUChargedCoreMinutes: 20, CPUUsageCoreMinutes: 10, RAMChargedByteMinutes: 40 * gib, RAMUsageByteMinutes: 20 * gib},
 		},
-		nodes: []NodeHour{s1, n1},
+		nodes: []model.NodeHour{s1, n1},
 		want: []model.Allocation{
 			// n1: 20/60 h; 1/3 core-h × 0.04 = $0.013333; 2/3 GiB-h × 0.005 = $0.0033333.
 			{Cluster: "prod", Hour: h0, Node: "n1", Namespace: "shop", Workload: api, App: "api", Pod: "api-1", Container: "app",
@@ -157,8 +157,8 @@ func TestHourly(t *testing.T) {
 		},
 	}, {
 		name:       "spot node: the same container at cheaper rates",
-		containers: []ContainerHour{webOn("s1", "web-2"), webOn("n1", "web-1")},
-		nodes:      []NodeHour{n1, s1},
+		containers: []model.ContainerHour{webOn("s1", "web-2"), webOn("n1", "web-1")},
+		nodes:      []model.NodeHour{n1, s1},
 		want: []model.Allocation{
 			webRow("n1", "web-1", 0.04, 0.01),
 			idleOf("n1", 1, 3, 14, 0, 0.12, 0.07, 0),
@@ -169,14 +169,14 @@ func TestHourly(t *testing.T) {
 		},
 	}, {
 		name: "GPU pod",
-		containers: []ContainerHour{{Cluster: "prod", Node: "g1", Namespace: "ml", Pod: "train-0", Container: "trainer",
+		containers: []model.ContainerHour{{Cluster: "prod", Node: "g1", Namespace: "ml", Pod: "train-0", Container: "trainer",
 			Workload: train, App: "train", Hour: h0, RunningMinutes: 45,
 			CPURequestCores: 2, RAMRequestBytes: 8 * gib, GPURequest: 1,
 			// 45 minutes at its request, using 1.5 cores and 6 GiB: 45×2 = 90 core-minutes,
 			// 45×8 = 360 GiB-minutes; used 67.5 core-minutes and 270 GiB-minutes.
 			CPUChargedCoreMinutes: 90, CPUUsageCoreMinutes: 67.5,
 			RAMChargedByteMinutes: 360 * gib, RAMUsageByteMinutes: 270 * gib}},
-		nodes: []NodeHour{g1},
+		nodes: []model.NodeHour{g1},
 		want: []model.Allocation{
 			// 1.5 core-h × 0.04 = $0.06; 6 GiB-h × 0.005 = $0.03; 1 GPU × 0.75 h × 0.5 = $0.375.
 			{Cluster: "prod", Hour: h0, Node: "g1", Namespace: "ml", Workload: train, App: "train", Pod: "train-0",
@@ -189,8 +189,8 @@ func TestHourly(t *testing.T) {
 		},
 	}, {
 		name:       "unpriced node: quantities without cost, and a warning",
-		containers: []ContainerHour{webOn("u1", "web-2")},
-		nodes:      []NodeHour{u1},
+		containers: []model.ContainerHour{webOn("u1", "web-2")},
+		nodes:      []model.NodeHour{u1},
 		want: []model.Allocation{
 			webRow("u1", "web-2", 0, 0),
 			// 2 − 1 = 1 core-h, 8 − 2 = 6 GiB-h, no cost.
@@ -199,8 +199,8 @@ func TestHourly(t *testing.T) {
 		warnings: []string{"node prod/u1 at 2026-03-02T10:00:00Z has no price: its 1 container rows and its idle row cost 0"},
 	}, {
 		name:       "container on a node missing from the nodes",
-		containers: []ContainerHour{webOn("gone", "web-3"), webOn("n1", "web-1")},
-		nodes:      []NodeHour{n1},
+		containers: []model.ContainerHour{webOn("gone", "web-3"), webOn("n1", "web-1")},
+		nodes:      []model.NodeHour{n1},
 		want: []model.Allocation{
 			webRow("gone", "web-3", 0, 0), // no idle row for it
 			webRow("n1", "web-1", 0.04, 0.01),
@@ -209,7 +209,7 @@ func TestHourly(t *testing.T) {
 		warnings: []string{"node prod/gone at 2026-03-02T10:00:00Z is not among the hour's nodes: its 1 container rows cost 0"},
 	}, {
 		name: "overcommitted node: idle never below zero",
-		containers: []ContainerHour{
+		containers: []model.ContainerHour{
 			// Requests the whole node's 2 cores and 1 GiB, uses nothing: 120 core-minutes, 60 GiB-minutes.
 			{Cluster: "prod", Node: "small", Namespace: "shop", Pod: "big", Container: "app", Workload: web, Hour: h0,
 				RunningMinutes: 60, CPURequestCores: 2, RAMRequestBytes: 1 * gib,
@@ -219,7 +219,7 @@ func TestHourly(t *testing.T) {
 				RunningMinutes: 60, CPUChargedCoreMinutes: 60, CPUUsageCoreMinutes: 60,
 				RAMChargedByteMinutes: 60 * gib, RAMUsageByteMinutes: 60 * gib},
 		},
-		nodes: []NodeHour{small},
+		nodes: []model.NodeHour{small},
 		want: []model.Allocation{
 			// 1 core-h × 0.04 = $0.04; 1 GiB-h × 0.005 = $0.005.
 			{Cluster: "prod", Hour: h0, Node: "small", Namespace: "jobs", Workload: report, Pod: "be", Container: "main",
@@ -235,17 +235,17 @@ func TestHourly(t *testing.T) {
 		},
 	}, {
 		name:       "container that did not run has no row",
-		containers: []ContainerHour{{Cluster: "prod", Node: "n1", Namespace: "shop", Pod: "web-0", Container: "app", Hour: h0}},
-		nodes:      []NodeHour{n1},
+		containers: []model.ContainerHour{{Cluster: "prod", Node: "n1", Namespace: "shop", Pod: "web-0", Container: "app", Hour: h0}},
+		nodes:      []model.NodeHour{n1},
 		want:       []model.Allocation{idleOf("n1", 1, 4, 16, 0, 0.16, 0.08, 0)},
 	}, {
 		name: "out-of-range minutes and a duplicate node",
-		containers: []ContainerHour{func() ContainerHour {
+		containers: []model.ContainerHour{func() model.ContainerHour {
 			c := webOn("n1", "web-1")
 			c.RunningMinutes = 61
 			return c
 		}()},
-		nodes: []NodeHour{long, n1},
+		nodes: []model.NodeHour{long, n1},
 		want: []model.Allocation{
 			webRow("n1", "web-1", 0.04, 0.01),        // 61 minutes counted as 60
 			idleOf("n1", 1, 3, 14, 0, 0.12, 0.07, 0), // 75 minutes counted as 60
@@ -276,15 +276,15 @@ func TestHourly(t *testing.T) {
 // container, its idle row last; the same rows in any input order give the same output.
 func TestHourlyOrder(t *testing.T) {
 	h1 := h0.Add(time.Hour)
-	at := func(n NodeHour, cluster string, h time.Time) NodeHour {
+	at := func(n model.NodeHour, cluster string, h time.Time) model.NodeHour {
 		n.Cluster, n.Hour = cluster, h
 		return n
 	}
-	c := func(cluster, node string, h time.Time, ns, pod, container string) ContainerHour {
-		return ContainerHour{Cluster: cluster, Node: node, Hour: h, Namespace: ns, Pod: pod, Container: container,
+	c := func(cluster, node string, h time.Time, ns, pod, container string) model.ContainerHour {
+		return model.ContainerHour{Cluster: cluster, Node: node, Hour: h, Namespace: ns, Pod: pod, Container: container,
 			RunningMinutes: 60, CPUChargedCoreMinutes: 6}
 	}
-	containers := []ContainerHour{
+	containers := []model.ContainerHour{
 		c("prod", "s1", h0, "shop", "web-1", "app"),
 		c("dev", "n1", h0, "shop", "web-1", "app"),
 		c("prod", "n1", h1, "shop", "web-1", "app"),
@@ -293,7 +293,7 @@ func TestHourlyOrder(t *testing.T) {
 		c("prod", "n1", h0, "jobs", "report-1", "main"),
 		c("prod", "n1", h0, "shop", "api-1", "app"),
 	}
-	nodes := []NodeHour{at(n1, "prod", h1), at(s1, "prod", h0), at(n1, "prod", h0), at(n1, "dev", h0)}
+	nodes := []model.NodeHour{at(n1, "prod", h1), at(s1, "prod", h0), at(n1, "prod", h0), at(n1, "dev", h0)}
 	want := []string{
 		"dev/n1/shop/web-1/app@10",
 		"dev/n1/__idle__@10",
@@ -329,7 +329,7 @@ func TestHourlyOrder(t *testing.T) {
 func TestHourlyMatchesHoursAsInstants(t *testing.T) {
 	c := webOn("n1", "web-1")
 	c.Hour = h0.In(time.FixedZone("CET", 3600))
-	rows, warnings := Hourly([]ContainerHour{c}, []NodeHour{n1})
+	rows, warnings := Hourly([]model.ContainerHour{c}, []model.NodeHour{n1})
 	if len(warnings) != 0 {
 		t.Fatalf("warnings: %q", warnings)
 	}

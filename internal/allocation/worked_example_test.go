@@ -42,10 +42,10 @@ nodes:
 	printed(t, "CPU part", 4*price.CPUCoreHourCost, "0.12498841")
 	printed(t, "RAM part", 16*price.RAMGiBHourCost, "0.06701159")
 
-	node := NodeHour{Cluster: "prod", Node: "ip-10-0-1-23", Hour: h0, Minutes: 60, CPUCores: 4, RAMBytes: 16 * gib,
+	node := model.NodeHour{Cluster: "prod", Node: "ip-10-0-1-23", Hour: h0, Minutes: 60, CPUCores: 4, RAMBytes: 16 * gib,
 		Price: price, Priced: true}
 	team := func(v string) map[string]string { return map[string]string{"team": v} }
-	containers := []ContainerHour{{
+	containers := []model.ContainerHour{{
 		// A, web: requests 1 core and 4 GiB; uses 0.6 cores and 3 GiB every minute of the hour.
 		// Charged 60 × max(1, 0.6) = 60 core-min, 60 × max(4, 3) = 240 GiB-min.
 		Cluster: "prod", Node: node.Node, Namespace: "shop", Pod: "web-7d9f-abcde", Container: "app",
@@ -71,7 +71,7 @@ nodes:
 		RAMChargedByteMinutes: 15 * gib, RAMUsageByteMinutes: 15 * gib,
 	}}
 
-	rows, warnings := Hourly(containers, []NodeHour{node})
+	rows, warnings := Hourly(containers, []model.NodeHour{node})
 	if len(warnings) > 0 {
 		t.Fatalf("warnings: %q", warnings)
 	}

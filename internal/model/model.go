@@ -232,3 +232,42 @@ type Autoscaler struct {
 	MaxReplicas int32
 	Resources   []string // resource metrics it scales on: "cpu", "memory"
 }
+
+// ContainerHour is what ClickHouse computes for one container on one node during one hour,
+// from its 1-minute samples and the container's requests at each minute.
+type ContainerHour struct {
+	Cluster, Node, Namespace, Pod, Container string
+	Workload                                 WorkloadRef
+	App                                      string            // label app.kubernetes.io/name, else app
+	Labels                                   map[string]string // pod labels; shared with the rows, not copied
+	Hour                                     time.Time
+	RunningMinutes                           int     // minutes of the hour the container ran (sample presence)
+	CPURequestCores                          float64 // request (0 = none)
+	RAMRequestBytes                          float64
+	GPURequest                               float64
+	CPUChargedCoreMinutes                    float64 // Σ over running minutes of max(cpuRequest, cpuUsage of that minute)
+	RAMChargedByteMinutes                    float64 // Σ over running minutes of max(ramRequest, working set of that minute)
+	CPUUsageCoreMinutes                      float64 // Σ usage over running minutes
+	RAMUsageByteMinutes                      float64
+}
+
+// NodeHour is one node during one hour.
+type NodeHour struct {
+	Cluster, Node string
+	Hour          time.Time
+	Minutes       int     // minutes of the hour the node existed
+	CPUCores      float64 // capacity
+	RAMBytes      float64
+	GPUs          float64
+	Price         NodePrice // HourlyCost and the unit rates, already split by the price book
+	Priced        bool      // false when no price is known for the node-hour
+}
+
+// AppOf is the app a pod belongs to: its label app.kubernetes.io/name, else its label app,
+// else "".
+func AppOf(labels map[string]string) string {
+	if v := labels["app.kubernetes.io/name"]; v != "" {
+		return v
+	}
+	return labels["app"]
+}

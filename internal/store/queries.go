@@ -18,6 +18,7 @@ type queries struct {
 	selectUsageHourly, selectUsageDaily, selectCostDaily                     string
 	countUsageSamples, selectPartitions, dropPartition                       string
 	insertAutoscalers, selectAutoscalers                                     string
+	selectContainerHours                                                     string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -56,5 +57,6 @@ func loadQueries() (queries, error) {
 	load(&q.dropPartition, "drop_partition")
 	load(&q.insertAutoscalers, "insert_autoscalers")
 	load(&q.selectAutoscalers, "select_autoscalers")
+	load(&q.selectContainerHours, "select_container_hours")
 	return q, errors.Join(errs...)
 }

@@ -170,6 +170,28 @@ func (s *Store) Autoscalers(ctx context.Context, w Window) ([]model.Autoscaler, 
 	})
 }
 
+// ContainerHours returns the inputs of the hourly allocation for the hour starting at
+// hour: per container, its node, running minutes, requests, and the per-minute sums of
+// max(request, usage) and of usage (see sql/queries/select_container_hours.sql).
+func (s *Store) ContainerHours(ctx context.Context, cluster string, hour time.Time) ([]model.ContainerHour, error) {
+	hour = hour.UTC().Truncate(time.Hour)
+	w := Window{Cluster: cluster, From: hour, To: hour.Add(time.Hour)}
+	return selectAll(ctx, s, "select container hours", s.q.selectContainerHours, w, func(r driver.Rows, x *model.ContainerHour) error {
+		var (
+			keys, values []string
+			minutes      uint64
+			memRequest   uint64
+		)
+		err := r.Scan(&x.Namespace, &x.Pod, &x.Container, &x.Workload.Kind, &x.Workload.Name, &x.Node, &keys, &values,
+			&minutes, &x.CPURequestCores, &memRequest, &x.GPURequest, &x.CPUChargedCoreMinutes, &x.RAMChargedByteMinutes,
+			&x.CPUUsageCoreMinutes, &x.RAMUsageByteMinutes)
+		x.Cluster, x.Hour, x.RunningMinutes, x.RAMRequestBytes = cluster, hour, int(minutes), float64(memRequest)
+		x.Labels = model.LabelMap(keys, values)
+		x.App = model.AppOf(x.Labels)
+		return err
+	})
+}
+
 // Watermarks returns the current watermark of every job of a cluster.
 func (s *Store) Watermarks(ctx context.Context, cluster string) ([]model.Watermark, error) {
 	var out []model.Watermark

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -152,3 +153,73 @@ func TestCostDailyRollupSumsHours(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+// The hourly allocation's inputs, from the real server: per-minute max(request, usage) sums
+// worked out by hand.
+func TestContainerHours(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	h := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	// web-a/app requests 0.5 cores and 256 MiB; an older snapshot (09:30) said 0.25 cores: the
+	// latest before the hour's end wins. It ran 4 minutes: CPU 0.2, 0.8, 2.0, 0.5; working set
+	// 200, 300, 256, 100 MiB.
+	snap := func(at time.Time, pod string, cpu float64, mem uint64) model.Container {
+		return model.Container{Cluster: "prod", ObservedAt: at, Namespace: "shop", Pod: pod, Container: "app", Node: "n1",
+			Workload: web, CPURequestCores: cpu, MemoryRequestBytes: mem, Labels: map[string]string{"app.kubernetes.io/name": "web", "team": "pay"}}
+	}
+	if err := s.InsertContainers(ctx, []model.Container{snap(h.Add(-30*time.Minute), "web-a", 0.25, 256*mib), snap(h.Add(time.Minute), "web-a", 0.5, 256*mib)}); err != nil {
+		t.Fatal(err)
+	}
+	var samples []model.UsageSample
+	for i, u := range []struct {
+		cpu float64
+		mem uint64
+	}{{0.2, 200}, {0.8, 300}, {2.0, 256}, {0.5, 100}} {
+		samples = append(samples, model.UsageSample{Cluster: "prod", Timestamp: h.Add(time.Duration(i) * time.Minute), Namespace: "shop",
+			Workload: web, Pod: "web-a", Container: "app", CPUUsageCores: u.cpu, MemoryWorkingSetBytes: u.mem * mib})
+	}
+	// web-b/app has no snapshot (BestEffort as far as tally knows): 2 minutes at 0.1 cores, 50 MiB.
+	for i := 0; i < 2; i++ {
+		samples = append(samples, model.UsageSample{Cluster: "prod", Timestamp: h.Add(time.Duration(i) * time.Minute), Namespace: "shop",
+			Workload: web, Pod: "web-b", Container: "app", CPUUsageCores: 0.1, MemoryWorkingSetBytes: 50 * mib})
+	}
+	// A sample of the next hour must not count.
+	samples = append(samples, model.UsageSample{Cluster: "prod", Timestamp: h.Add(time.Hour), Namespace: "shop",
+		Workload: web, Pod: "web-a", Container: "app", CPUUsageCores: 9, MemoryWorkingSetBytes: 9 * mib})
+	if err := s.InsertUsageSamples(ctx, samples); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ContainerHours(ctx, "prod", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []model.ContainerHour{
+		// CPU charged: max(0.5, 0.2) + max(0.5, 0.8) + max(0.5, 2.0) + max(0.5, 0.5) = 0.5 + 0.8 + 2 + 0.5 = 3.8;
+		// used 0.2 + 0.8 + 2 + 0.5 = 3.5. Memory charged: 256 + 300 + 256 + 256 = 1068 MiB; used 200 + 300 + 256 + 100 = 856.
+		{Cluster: "prod", Node: "n1", Namespace: "shop", Pod: "web-a", Container: "app", Workload: web, App: "web",
+			Labels: map[string]string{"app.kubernetes.io/name": "web", "team": "pay"}, Hour: h, RunningMinutes: 4,
+			CPURequestCores: 0.5, RAMRequestBytes: 256 * mib, CPUChargedCoreMinutes: 3.8, RAMChargedByteMinutes: 1068 * mib,
+			CPUUsageCoreMinutes: 3.5, RAMUsageByteMinutes: 856 * mib},
+		// No request: charged = used = 0.2 core-minutes and 100 MiB-minutes; node unknown.
+		{Cluster: "prod", Namespace: "shop", Pod: "web-b", Container: "app", Workload: web, Hour: h, RunningMinutes: 2,
+			CPUChargedCoreMinutes: 0.2, RAMChargedByteMinutes: 100 * mib, CPUUsageCoreMinutes: 0.2, RAMUsageByteMinutes: 100 * mib},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d rows, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		floats := [][2]float64{{g.CPUChargedCoreMinutes, w.CPUChargedCoreMinutes}, {g.RAMChargedByteMinutes, w.RAMChargedByteMinutes},
+			{g.CPUUsageCoreMinutes, w.CPUUsageCoreMinutes}, {g.RAMUsageByteMinutes, w.RAMUsageByteMinutes}}
+		for _, f := range floats {
+			if !near(f[0], f[1]) {
+				t.Errorf("row %d: got %+v\nwant %+v", i, g, w)
+			}
+		}
+		g.CPUChargedCoreMinutes, g.RAMChargedByteMinutes, g.CPUUsageCoreMinutes, g.RAMUsageByteMinutes = 0, 0, 0, 0
+		w.CPUChargedCoreMinutes, w.RAMChargedByteMinutes, w.CPUUsageCoreMinutes, w.RAMUsageByteMinutes = 0, 0, 0, 0
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+}
