@@ -471,6 +471,13 @@ func (c *conformance) reads(t *testing.T) {
 		res.wantRows(t, rowOut(a5), rowOut(a1), rowOut(a8), rowOut(a2), rowOut(a3), rowOut(a4))
 	})
 
+	t.Run("count_cost_allocations", func(t *testing.T) {
+		// c1's hour 10:00 holds a1 a2 a5 a8; 11:00 a3 a4; a6 is the next day, a7 in c2.
+		c.query(t, "count_cost_allocations", window("c1", h10, h11)).wantRows(t, []any{4})
+		c.query(t, "count_cost_allocations", window("c1", h10, h12)).wantRows(t, []any{6})
+		c.query(t, "count_cost_allocations", window("c1", h12, d2)).wantRows(t, []any{0})
+	})
+
 	t.Run("select_cost_daily", func(t *testing.T) {
 		res := c.query(t, "select_cost_daily", window("c1", d1, d2))
 		res.wantColumns(t, costDailyColumns...)

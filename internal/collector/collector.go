@@ -1,5 +1,6 @@
 // Package collector runs tally's scheduled collection jobs: inventory (every minute), usage
-// (every 5 minutes, completed intervals only), prices (hourly) and retention (daily). Each job
+// (every 5 minutes, completed intervals only), prices (hourly), allocation (hourly, the cost
+// of every container for each hour whose usage is complete) and retention (daily). Each job
 // fetches from its source, turns what it got into model structs and writes them to ClickHouse,
 // then moves its watermark. A job resumes at its watermark after a restart or an outage and
 // catches up from Prometheus history, bounded by Options.Backfill; an interval already written
@@ -26,10 +27,11 @@ import (
 
 // Job names: the watermarks' keys and the metrics' job label.
 const (
-	JobInventory = "inventory"
-	JobUsage     = "usage"
-	JobPrices    = "prices"
-	JobRetention = "retention"
+	JobInventory  = "inventory"
+	JobUsage      = "usage"
+	JobPrices     = "prices"
+	JobAllocation = "allocation"
+	JobRetention  = "retention"
 )
 
 // Options configure the collector. Zero values take the defaults.
@@ -115,6 +117,7 @@ func (c *Collector) jobs() []struct {
 		{JobInventory, "* * * * *", c.inventory},
 		{JobUsage, "*/5 * * * *", c.usage},
 		{JobPrices, "0 * * * *", c.prices},
+		{JobAllocation, "10 * * * *", c.allocate},
 		{JobRetention, "30 3 * * *", c.retention},
 	}
 }

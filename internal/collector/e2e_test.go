@@ -172,7 +172,7 @@ type ctrKey struct{ ns, pod, ctr string }
 
 // totals are sums that a second collection must leave unchanged.
 type totals struct {
-	samples, dailySamples, containers, events, prices int
+	samples, dailySamples, containers, events, prices, allocations int
 	cpuCoreMinutes                                    float64
 }
 
@@ -211,6 +211,11 @@ func (e *e2e) totals(t *testing.T) totals {
 		t.Fatal(err)
 	}
 	tot.prices = len(ps)
+	as, err := e.store.Allocations(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot.allocations = len(as)
 	return tot
 }
 
@@ -367,7 +372,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 
 	t.Run("a second run changes no totals", func(t *testing.T) {
 		before := e.totals(t)
-		if before.samples == 0 || before.prices == 0 {
+		if before.samples == 0 || before.prices == 0 || before.allocations == 0 {
 			t.Fatalf("nothing collected: %+v", before)
 		}
 		if err := e.c.RunOnce(ctx); err != nil {
@@ -379,6 +384,45 @@ func TestCollectorEndToEnd(t *testing.T) {
 		}
 		if before.dailySamples != before.samples {
 			t.Errorf("the daily rollup counts %d samples, the raw table holds %d", before.dailySamples, before.samples)
+		}
+	})
+
+	t.Run("each hour's costs add up to its node prices", func(t *testing.T) {
+		// Every full hour whose usage was collected: Σ container costs + Σ idle = Σ node hourly
+		// prices (every node existed the whole hour, and none is overcommitted, so no idle is
+		// clamped at zero).
+		first, last := e.from.Truncate(time.Hour).Add(time.Hour), e2eEnd
+		rows, err := e.store.Allocations(ctx, store.Window{Cluster: "e2e", From: first, To: last})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prices, err := e.store.NodePrices(ctx, store.Window{Cluster: "e2e", From: first, To: last})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost, price := map[time.Time]float64{}, map[time.Time]float64{}
+		containers := 0
+		for _, r := range rows {
+			if strings.HasPrefix(r.Node, "e2e-") {
+				cost[r.Hour] += r.TotalCost()
+				if !r.Idle {
+					containers++
+				}
+			}
+		}
+		for _, p := range prices {
+			if strings.HasPrefix(p.Node, "e2e-") {
+				price[p.Hour] += p.HourlyCost
+			}
+		}
+		hours := int(last.Sub(first) / time.Hour)
+		if len(price) != hours || len(cost) != hours || containers == 0 {
+			t.Fatalf("%d priced hours, %d costed hours, %d container rows; want %d hours", len(price), len(cost), containers, hours)
+		}
+		for h, p := range price {
+			if d := cost[h] - p; d > 1e-9*p || d < -1e-9*p {
+				t.Errorf("hour %s: costs add up to %.9f, node prices to %.9f", h.Format("01-02T15"), cost[h], p)
+			}
 		}
 	})
 

@@ -18,7 +18,7 @@ type queries struct {
 	selectUsageHourly, selectUsageDaily, selectCostDaily                     string
 	countUsageSamples, selectPartitions, dropPartition                       string
 	insertAutoscalers, selectAutoscalers                                     string
-	selectContainerHours                                                     string
+	selectContainerHours, countCostAllocations                               string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -58,5 +58,6 @@ func loadQueries() (queries, error) {
 	load(&q.insertAutoscalers, "insert_autoscalers")
 	load(&q.selectAutoscalers, "select_autoscalers")
 	load(&q.selectContainerHours, "select_container_hours")
+	load(&q.countCostAllocations, "count_cost_allocations")
 	return q, errors.Join(errs...)
 }

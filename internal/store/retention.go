@@ -80,6 +80,16 @@ func (s *Store) DropPartitionsBefore(ctx context.Context, table string, before t
 	return dropped, nil
 }
 
+// CountAllocations counts the cost rows of the hours in w: the allocation job's check
+// whether an hour was already written.
+func (s *Store) CountAllocations(ctx context.Context, w Window) (uint64, error) {
+	var n uint64
+	err := s.query(ctx, "count cost allocations", s.q.countCostAllocations, w.args(), func() { n = 0 }, func(r driver.Rows) error {
+		return r.Scan(&n)
+	})
+	return n, err
+}
+
 // CountUsageSamples counts the usage samples in w: the collector's check whether an
 // interval was already written.
 func (s *Store) CountUsageSamples(ctx context.Context, w Window) (uint64, error) {
