@@ -173,7 +173,7 @@ type ctrKey struct{ ns, pod, ctr string }
 // totals are sums that a second collection must leave unchanged.
 type totals struct {
 	samples, dailySamples, containers, events, prices, allocations int
-	cpuCoreMinutes                                    float64
+	cpuCoreMinutes                                                 float64
 }
 
 func (e *e2e) totals(t *testing.T) totals {
