@@ -165,11 +165,17 @@ func collect(ctx context.Context, o options, logger *slog.Logger) error {
 		return err
 	}
 	defer s.Close()
+	// The informers live as long as ctx; only the wait for their first sync is bounded.
 	inv := kube.NewInventory(clients, o.cluster, logger)
-	syncCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	if err := inv.Start(syncCtx); err != nil {
-		return fmt.Errorf("watch the Kubernetes API: %w", err)
+	synced := make(chan error, 1)
+	go func() { synced <- inv.Start(ctx) }()
+	select {
+	case err := <-synced:
+		if err != nil {
+			return fmt.Errorf("watch the Kubernetes API: %w", err)
+		}
+	case <-time.After(2 * time.Minute):
+		return errors.New("watch the Kubernetes API: informers not in sync after 2m")
 	}
 
 	reg := prometheus.NewRegistry()
