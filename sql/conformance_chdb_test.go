@@ -501,6 +501,43 @@ func (c *conformance) reads(t *testing.T) {
 		res.wantRows(t, append(day1, costDay(d2, "n1", false, 1, 1.0, 1000, 0, 0.5, 0.25, 0))...)
 	})
 
+	t.Run("select_cost_rows", func(t *testing.T) {
+		costRows := func(from, to, daysFrom, daysTo time.Time) map[string]any {
+			p := window("c1", from, to)
+			p["days_from"], p["days_to"] = daysFrom.Unix(), daysTo.Unix()
+			return p
+		}
+		// [10:00, 12:00) of d1 holds no whole day (days_from = days_to): all from the hourly
+		// rows, summed per node, namespace, workload, app, is_idle and labels:
+		//   n1 idle (a5):            as inserted
+		//   n1 shop/web (a1 a8 a3):  run 1+1+1 = 3, cpu 1.5+0.25+2.0 = 3.75, req 0.5+0.125+0.5 = 1.125,
+		//                            used 1.0+0.125+2.0 = 3.125, ram 3000+500+4000 = 7500,
+		//                            req 2000+128+2000 = 4128, used 1500+100+4000 = 5600, gpu 0,
+		//                            cpu$ 0.75+0.125+1.0 = 1.875, ram$ 0.25+0.03125+0.5 = 0.78125, gpu$ 0
+		//   n2 shop/web (a2 a4):     run 1+0.5 = 1.5, cpu 0.5+0.75 = 1.25, req 0.5+0.25 = 0.75,
+		//                            used 0.25+0.625 = 0.875, ram 1000+2000 = 3000, req 1000+1000 = 2000,
+		//                            used 500+2000 = 2500, gpu 0.5+0.5 = 1, cpu$ 0.25+0.375 = 0.625,
+		//                            ram$ 0.125+0.0625 = 0.1875, gpu$ 0.125+0.125 = 0.25
+		// Order: namespace ("" first), kind, workload, app, node, is_idle.
+		res := c.query(t, "select_cost_rows", costRows(h10, h12, h10, h10))
+		res.wantColumns(t, costRowColumns...)
+		res.wantRows(t,
+			[]any{"n1", "", "", "", "", 1, none, none, 1.0, 2.5, 0.0, 0.0, 8000.0, 0.0, 0.0, 0.0, 1.25, 0.5, 0.0},
+			costRow("n1", 3, 3.75, 1.125, 3.125, 7500, 4128, 5600, 0, 1.875, 0.78125, 0),
+			costRow("n2", 1.5, 1.25, 0.75, 0.875, 3000, 2000, 2500, 1, 0.625, 0.1875, 0.25))
+
+		// [11:00 of d1, d3): the whole day d2 from the rollup (a6), the hours 11:00-24:00 of d1
+		// from the hourly rows (a3 a4; a1 a2 a5 a8 are at 10:00, before the window):
+		//   n1 shop/web (a3 + a6): run 1+1 = 2, cpu 2.0+1.0 = 3, req 0.5+0.5 = 1, used 2.0+1.0 = 3,
+		//                          ram 4000+1000 = 5000, req 2000+1000 = 3000, used 4000+1000 = 5000,
+		//                          gpu 0, cpu$ 1.0+0.5 = 1.5, ram$ 0.5+0.25 = 0.75, gpu$ 0
+		//   n2 shop/web (a4):      as inserted
+		res = c.query(t, "select_cost_rows", costRows(h11, d3, d2, d3))
+		res.wantRows(t,
+			costRow("n1", 2, 3, 1, 3, 5000, 3000, 5000, 0, 1.5, 0.75, 0),
+			costRow("n2", 0.5, 0.75, 0.25, 0.625, 2000, 1000, 2000, 0.5, 0.375, 0.0625, 0.125))
+	})
+
 	t.Run("select_container_hours", func(t *testing.T) {
 		res := c.query(t, "select_container_hours", window("c1", h10, h11))
 		res.wantColumns(t, "namespace", "String", "pod", "String", "container", "String",
@@ -691,3 +728,19 @@ func rowOut(in []any) []any {
 type betweenMatcher struct{ lo, hi float64 }
 
 func between(lo, hi float64) betweenMatcher { return betweenMatcher{lo, hi} }
+
+var costRowColumns = []string{
+	"node", "LowCardinality(String)", "namespace", "LowCardinality(String)",
+	"workload_kind", "LowCardinality(String)", "workload", "String", "app", "LowCardinality(String)",
+	"is_idle", "UInt8", "label_keys", "Array(String)", "label_values", "Array(String)",
+	"run_hours", "Float64", "cpu_core_hours", "Float64", "cpu_request_core_hours", "Float64",
+	"cpu_usage_core_hours", "Float64", "ram_byte_hours", "Float64", "ram_request_byte_hours", "Float64",
+	"ram_usage_byte_hours", "Float64", "gpu_hours", "Float64",
+	"cpu_cost", "Float64", "ram_cost", "Float64", "gpu_cost", "Float64",
+}
+
+// costRow is a row of select_cost_rows for shop/Deployment/web with the app's labels.
+func costRow(node string, run, cpu, cpuReq, cpuUse, ram, ramReq, ramUse, gpu, cpuCost, ramCost, gpuCost float64) []any {
+	return []any{node, "shop", "Deployment", "web", "web", 0, appLabelKeys, appLabelValues,
+		run, cpu, cpuReq, cpuUse, ram, ramReq, ramUse, gpu, cpuCost, ramCost, gpuCost}
+}

@@ -24,6 +24,8 @@ const synopsis = `
 reporter — answers who spends what and what the requests should be, from tally's ClickHouse.
 
 Usage:
+  reporter costs --clickhouse-dsn DSN --cluster NAME --window W --by KEYS
+                                         who spends what over a window, as a table, CSV or JSON
   reporter schema --clickhouse-dsn DSN    show which schema migrations are applied, pending or skipped
   reporter --version
 
@@ -54,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 		return 2
 	}
 	switch cmd, rest := fs.Arg(0), fs.Args()[1:]; cmd {
+	case "costs":
+		return costs(rest, stdout, stderr, lookupEnv, time.Now())
 	case "schema":
 		return schema(rest, stdout, stderr, lookupEnv)
 	default:

@@ -19,6 +19,7 @@ type queries struct {
 	countUsageSamples, selectPartitions, dropPartition                       string
 	insertAutoscalers, selectAutoscalers                                     string
 	selectContainerHours, countCostAllocations                               string
+	selectCostRows                                                           string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -59,5 +60,6 @@ func loadQueries() (queries, error) {
 	load(&q.selectAutoscalers, "select_autoscalers")
 	load(&q.selectContainerHours, "select_container_hours")
 	load(&q.countCostAllocations, "count_cost_allocations")
+	load(&q.selectCostRows, "select_cost_rows")
 	return q, errors.Join(errs...)
 }
