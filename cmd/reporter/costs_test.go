@@ -4,18 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
-	"math/rand/v2"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tally-finops/tally/internal/allocation"
 	"github.com/tally-finops/tally/internal/model"
-	"github.com/tally-finops/tally/internal/stacktest"
 	"github.com/tally-finops/tally/internal/store"
+	"github.com/tally-finops/tally/internal/store/storetest"
 )
 
 func noEnv(string) (string, bool) { return "", false }
@@ -179,28 +176,6 @@ func checkTotals(t *testing.T, window string, got []allocation.Total, want map[s
 // DSN; the database is dropped when the test ends.
 func testDatabase(t *testing.T) string {
 	t.Helper()
-	u, err := url.Parse(stacktest.ClickHouseDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = fmt.Sprintf("/tally_reporter_test_%d_%d", time.Now().Unix(), rand.IntN(1e6))
-	dsn := u.String()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := store.Open(ctx, store.Options{DSN: dsn, CreateDatabase: true}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := s.DropDatabase(ctx); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-		_ = s.Close()
-	})
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, dsn := storetest.Open(t, "tally_reporter_test", nil)
 	return dsn
 }

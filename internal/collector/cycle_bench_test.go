@@ -8,10 +8,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -34,8 +32,8 @@ import (
 	"github.com/tally-finops/tally/internal/model"
 	"github.com/tally-finops/tally/internal/pricing"
 	"github.com/tally-finops/tally/internal/prom"
-	"github.com/tally-finops/tally/internal/stacktest"
 	"github.com/tally-finops/tally/internal/store"
+	"github.com/tally-finops/tally/internal/store/storetest"
 )
 
 const (
@@ -194,7 +192,6 @@ func fakePrometheus(tb testing.TB) *httptest.Server {
 // series), everything written to the stack's real ClickHouse. It reports the process's peak
 // RSS, which also holds the fake API server's objects and the benchmark's own data.
 func BenchmarkCycle10kPods(b *testing.B) {
-	dsn := stacktest.ClickHouseDSN(b)
 	ctx := context.Background()
 	logger := slog.New(slog.DiscardHandler)
 
@@ -211,16 +208,7 @@ func BenchmarkCycle10kPods(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	u, _ := url.Parse(dsn)
-	u.Path = fmt.Sprintf("/tally_bench_%d_%d", time.Now().Unix(), rand.IntN(1e6))
-	s, err := store.Open(ctx, store.Options{DSN: u.String(), CreateDatabase: true}, logger)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = s.DropDatabase(ctx); s.Close() }()
-	if _, err := s.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	s, _ := storetest.Open(b, "tally_bench", logger)
 	book, err := pricing.Parse("bench.yaml", []byte(e2eBook))
 	if err != nil {
 		b.Fatal(err)

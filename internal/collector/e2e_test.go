@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +21,7 @@ import (
 	"github.com/tally-finops/tally/internal/prom"
 	"github.com/tally-finops/tally/internal/stacktest"
 	"github.com/tally-finops/tally/internal/store"
+	"github.com/tally-finops/tally/internal/store/storetest"
 	"github.com/tally-finops/tally/internal/synthetic"
 )
 
@@ -119,30 +118,13 @@ func testLogger() *slog.Logger {
 // ClickHouse database, with its clock at e2eEnd + 5 minutes.
 func setUpE2E(t *testing.T, promOpts prom.Options) *e2e {
 	t.Helper()
-	dsn, promURL, kubeconfig := stacktest.ClickHouseDSN(t), stacktest.PrometheusURL(t), stacktest.Kubeconfig(t)
+	promURL, kubeconfig := stacktest.PrometheusURL(t), stacktest.Kubeconfig(t)
 	syn, clients := loadE2E(t, promURL, kubeconfig)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	logger := testLogger()
 
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = fmt.Sprintf("/tally_e2e_%d_%d", time.Now().Unix(), rand.IntN(1e6))
-	s, err := store.Open(ctx, store.Options{DSN: u.String(), CreateDatabase: true}, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.DropDatabase(context.Background()); err != nil {
-			t.Errorf("drop the e2e database: %v", err)
-		}
-		s.Close()
-	})
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := storetest.Open(t, "tally_e2e", logger)
 	book, err := pricing.Parse("e2e-prices.yaml", []byte(e2eBook))
 	if err != nil {
 		t.Fatal(err)
