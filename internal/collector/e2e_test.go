@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tally-finops/tally/internal/allocation"
 	"github.com/tally-finops/tally/internal/kube"
 	"github.com/tally-finops/tally/internal/model"
 	"github.com/tally-finops/tally/internal/pricing"
@@ -404,6 +405,47 @@ func TestCollectorEndToEnd(t *testing.T) {
 		for h, p := range price {
 			if d := cost[h] - p; d > 1e-9*p || d < -1e-9*p {
 				t.Errorf("hour %s: costs add up to %.9f, node prices to %.9f", h.Format("01-02T15"), cost[h], p)
+			}
+		}
+	})
+
+	t.Run("the cost report by namespace adds up to the node cost", func(t *testing.T) {
+		// What reporter costs reads (whole days from the daily rollup, the rest hourly), grouped
+		// by namespace with idle separate: the namespaces plus idle equal the nodes' prices
+		// over the window within 0.01%, and every synthetic namespace has a cost.
+		first, last := e.from.Truncate(time.Hour).Add(time.Hour), e2eEnd
+		rows, err := e.store.CostRows(ctx, "e2e", first, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		totals, err := allocation.Aggregate(rows, allocation.Options{By: []string{"namespace"}, Idle: allocation.IdleSeparate,
+			WindowHours: last.Sub(first).Hours()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prices, err := e.store.NodePrices(ctx, store.Window{Cluster: "e2e", From: first, To: last})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nodeCost, reported float64
+		for _, p := range prices {
+			if strings.HasPrefix(p.Node, "e2e-") {
+				nodeCost += p.HourlyCost
+			}
+		}
+		seen := map[string]bool{}
+		for _, tot := range totals {
+			if tot.Name == allocation.IdleName || strings.HasPrefix(tot.Name, "e2e-") {
+				reported += tot.TotalCost
+				seen[tot.Name] = tot.TotalCost > 0
+			}
+		}
+		if d := reported - nodeCost; d > 1e-4*nodeCost || d < -1e-4*nodeCost {
+			t.Errorf("namespaces + idle = %.6f, node cost of the window = %.6f", reported, nodeCost)
+		}
+		for _, c := range e.exp.Containers {
+			if !seen[c.Namespace] {
+				t.Errorf("namespace %s has no cost in the report", c.Namespace)
 			}
 		}
 	})
