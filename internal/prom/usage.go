@@ -296,6 +296,32 @@ func (c *counterRows) increase(rows rowRange, j int) (sum float64, ok bool) {
 	return sum, ok
 }
 
+// startsAfter reports whether the container (instances rows) had not started during step
+// j: no instance has a reading at boundary j, and every instance with a reading at boundary
+// j+1 is known to have started at or after it.
+func (c *counterRows) startsAfter(rows rowRange, j int) bool {
+	if rows.Lo == rows.Hi {
+		return false
+	}
+	boundary := float64(c.tab.start+int64(j+1)*c.tab.step) / 1000 // seconds
+	for _, i := range c.order[rows.Lo:rows.Hi] {
+		if !math.IsNaN(c.tab.at(int(i), j)) {
+			return false
+		}
+		if math.IsNaN(c.tab.at(int(i), j+1)) {
+			continue
+		}
+		r := c.start[i]
+		if r < 0 {
+			return false
+		}
+		if st := c.starts.at(int(r), j+1); math.IsNaN(st) || st < boundary {
+			return false
+		}
+	}
+	return true
+}
+
 // startedBy reports whether instance row i is known to have started at or after boundary j:
 // its start time, as read at boundary j+1, is not before boundary j. Such an instance had no
 // sample before boundary j, so no earlier step counted any of its counter, wherever the
@@ -377,6 +403,11 @@ func appendUsage(out []model.UsageSample, start time.Time, step time.Duration, s
 			cpuInc, cpuOK := cpu.increase(r.cpu, j)
 			if !memOK && (!cpuOK || cpuInc == 0) {
 				continue // not running during this step
+			}
+			if cpuInc == 0 && cpu.startsAfter(r.cpu, j) {
+				// Its first sample lies exactly on the step's end, which the working-set
+				// window (t, t+1m] includes: it started at t+1m, not during this step.
+				continue
 			}
 			s := model.UsageSample{
 				Timestamp: ts,

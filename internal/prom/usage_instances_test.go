@@ -115,6 +115,40 @@ func TestAppendUsageInstances(t *testing.T) {
 	}
 }
 
+// A container whose first sample lies exactly on a minute boundary started then: the
+// working-set window (t, t+1m] of the minute before contains that sample, but the container
+// did not run in that minute and gets no sample for it.
+func TestAppendUsageStartOnBoundary(t *testing.T) {
+	nan := math.NaN()
+	const steps = 4
+	rep := func(v float64, n int) []float64 { return slices.Repeat([]float64{v}, n) }
+	cpu := tableOf(steps+1, map[instanceLabels][]float64{
+		// Started at 2:00 exactly, 0.5 cores: readings 0 at 2:00, 30 at 3:00, 60 at 4:00.
+		inst("aligned", "a-1"): {nan, nan, 0, 30, 60},
+		// Started at 1:50, first sampled at 2:00 (5 s of CPU at 0.5 cores): it ran in minute 1.
+		inst("early", "e-1"): {nan, nan, 5, 35, 65},
+	})
+	starts := tableOf(steps+1, map[instanceLabels][]float64{
+		inst("aligned", "a-1"): append(rep(nan, 2), rep(120, 3)...),
+		inst("early", "e-1"):   append(rep(nan, 2), rep(110, 3)...),
+	})
+	mem := tableOf(steps, map[containerLabels][]float64{
+		// The peak of minute j is read from (j, j+1]: the first sample, at 2:00, lands in minute 1.
+		{"ns", "aligned", "app"}: {nan, 100, 100, 100},
+		{"ns", "early", "app"}:   {nan, 100, 100, 100},
+	})
+	got := cpuByMinute(appendUsage(nil, t0, time.Minute, steps, usageTables{cpu: cpu, starts: starts, mem: mem}), steps)
+	want := map[string][]float64{
+		"aligned": {nan, nan, 0.5, 0.5},      // minute 1 is not a running minute
+		"early":   {nan, 5.0 / 60, 0.5, 0.5}, // it was: 10 s, 5 core-seconds
+	}
+	for pod, w := range want {
+		if !sameMinutes(got[pod], w) {
+			t.Errorf("%s: cores per minute %v, want %v", pod, got[pod], w)
+		}
+	}
+}
+
 // instanceProm serves fixed series of container instances, one value per minute boundary
 // from t0 (index j: t0 + j minutes), for the queries Usage sends.
 type instanceProm struct {

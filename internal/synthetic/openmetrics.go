@@ -150,6 +150,13 @@ func (c *Cluster) writeCAdvisor(ow *omWriter) {
 				func(t int64) float64 { return float64(ct.mem.bytes(t, r.start)) })
 		}
 	}
+	ow.family("container_start_time_seconds", "gauge", "Start time of the container since unix epoch in seconds.")
+	for _, ct := range c.containers {
+		for _, r := range ct.runs {
+			ow.series("container_start_time_seconds", c.cadvisorLabels(ct, r), r.start, r.end,
+				func(int64) float64 { return float64(r.start) })
+		}
+	}
 	ow.family("container_cpu_cfs_periods", "counter", "Number of elapsed enforcement period intervals.")
 	for _, ct := range c.containers {
 		if ct.spec.cpuLimitMilli == 0 {

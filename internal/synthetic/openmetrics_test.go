@@ -223,7 +223,7 @@ func TestOpenMetricsMatchesExpected(t *testing.T) {
 		}
 	})
 	wantFamilies := []string{"container_cpu_usage_seconds", "container_memory_working_set_bytes",
-		"container_cpu_cfs_periods", "container_cpu_cfs_throttled_periods",
+		"container_start_time_seconds", "container_cpu_cfs_periods", "container_cpu_cfs_throttled_periods",
 		"kube_node_status_capacity", "kube_node_status_allocatable", "kube_pod_info", "kube_pod_owner",
 		"kube_pod_start_time", "kube_pod_completion_time", "kube_pod_status_phase", "kube_replicaset_owner",
 		"kube_job_owner", "kube_pod_container_resource_requests", "kube_pod_container_resource_limits",
@@ -336,8 +336,8 @@ func TestOpenMetricsExpfmt(t *testing.T) {
 			}
 		}
 	}
-	if len(names) != 17 {
-		t.Errorf("decoded %d families %v, want 17", len(names), names)
+	if len(names) != 18 { // 6 cAdvisor families, 12 kube-state-metrics ones
+		t.Errorf("decoded %d families %v, want 18", len(names), names)
 	}
 	for _, name := range []string{"container_cpu_usage_seconds_total", "container_cpu_cfs_periods_total",
 		"container_cpu_cfs_throttled_periods_total", "kube_pod_container_status_restarts_total"} {
