@@ -2,8 +2,10 @@ package collector
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +44,7 @@ nodes:
 type e2e struct {
 	exp   synthetic.Expected
 	store *store.Store
+	dsn   string
 	c     *Collector
 	from  time.Time // where usage collection starts: now − backfill
 	now   time.Time
@@ -125,7 +128,7 @@ func setUpE2E(t *testing.T, promOpts prom.Options) *e2e {
 	t.Cleanup(cancel)
 	logger := testLogger()
 
-	s, _ := storetest.Open(t, "tally_e2e", logger)
+	s, dsn := storetest.Open(t, "tally_e2e", logger)
 	book, err := pricing.Parse("e2e-prices.yaml", []byte(e2eBook))
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +151,7 @@ func setUpE2E(t *testing.T, promOpts prom.Options) *e2e {
 	}
 	now := e2eEnd.Add(5 * time.Minute)
 	c.now = func() time.Time { return now }
-	return &e2e{exp: syn.Expected(), store: s, c: c, from: now.Add(-48 * time.Hour), now: now}
+	return &e2e{exp: syn.Expected(), store: s, dsn: dsn, c: c, from: now.Add(-48 * time.Hour), now: now}
 }
 
 type ctrKey struct{ ns, pod, ctr string }
@@ -447,6 +450,84 @@ func TestCollectorEndToEnd(t *testing.T) {
 			if !seen[c.Namespace] {
 				t.Errorf("namespace %s has no cost in the report", c.Namespace)
 			}
+		}
+	})
+
+	t.Run("namespace costs within 0.1% of the synthetic cluster's", func(t *testing.T) {
+		// The expected cost of every container-hour, from the synthetic profiles' charged
+		// quantities (Σ per minute of max(request, usage)) and each node's unit rates worked
+		// out here from the price book (OpenCost's split), summed per namespace; against what
+		// the cost report reads back (daily rollup + hourly rows) and groups by namespace.
+		first, last := e.from.Truncate(time.Hour).Add(time.Hour), e2eEnd
+		type rates struct{ cpu, ramGiB, gpu float64 }
+		nodeRates := map[string]rates{}
+		for _, n := range e.exp.Nodes {
+			price := 0.0
+			switch {
+			case n.InstanceType == "m5.xlarge" && n.CapacityType == model.CapacitySpot:
+				price = 0.0704
+			case n.InstanceType == "m5.xlarge":
+				price = 0.192
+			case n.InstanceType == "g4dn.xlarge":
+				price = 0.526
+			}
+			cores, gib, gpus := n.CPUCapacityCores, float64(n.MemoryCapacityBytes)/(1<<30), n.GPUCapacity
+			wCPU, wRAM, wGPU := cores*0.031611, gib*0.004237, gpus*0.95
+			if price == 0 { // no rule: the defaults price the node
+				price = wCPU + wRAM + wGPU
+			}
+			r := rates{cpu: price * wCPU / (wCPU + wRAM + wGPU) / cores, ramGiB: price * wRAM / (wCPU + wRAM + wGPU) / gib}
+			if gpus > 0 {
+				r.gpu = price * wGPU / (wCPU + wRAM + wGPU) / gpus
+			}
+			nodeRates[n.Name] = r
+		}
+		want := map[string]float64{}
+		for _, c := range e.exp.Containers {
+			r, ok := nodeRates[c.Node]
+			if !ok {
+				t.Fatalf("no rates for node %q", c.Node)
+			}
+			for _, h := range c.Hours {
+				if h.Hour.Before(first) || !h.Hour.Before(last) {
+					continue
+				}
+				want[c.Namespace] += h.CPUChargedCoreMinutes/60*r.cpu + h.RAMChargedByteMinutes/60/(1<<30)*r.ramGiB +
+					c.GPURequest*float64(h.RunningMinutes)/60*r.gpu
+			}
+		}
+		// The reporter itself: reporter costs --by namespace --format json.
+		bin := filepath.Join(t.TempDir(), "reporter")
+		if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/reporter").CombinedOutput(); err != nil {
+			t.Fatalf("build the reporter: %v\n%s", err, out)
+		}
+		cmd := exec.Command(bin, "costs", "--clickhouse-dsn", e.dsn, "--cluster", "e2e", "--by", "namespace", "--format", "json",
+			"--window", first.Format(time.RFC3339)+","+last.Format(time.RFC3339))
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("reporter costs: %v\n%s", err, stderr.String())
+		}
+		var totals []allocation.Total
+		if err := json.Unmarshal(out, &totals); err != nil {
+			t.Fatalf("reporter costs JSON: %v\n%s", err, out)
+		}
+		got := map[string]float64{}
+		for _, tot := range totals {
+			got[tot.Name] = tot.CPUCost + tot.RAMCost + tot.GPUCost
+		}
+		worst := 0.0
+		for ns, w := range want {
+			g := got[ns]
+			if g < w*0.999 || g > w*1.001 {
+				t.Errorf("namespace %s costs %.6f, want %.6f (%+.3f%%)", ns, g, w, 100*(g-w)/w)
+			}
+			worst = max(worst, math.Abs(g-w)/w)
+		}
+		t.Logf("%d namespaces, largest deviation %.4f%%", len(want), 100*worst)
+		if len(want) < 5 {
+			t.Errorf("only %d namespaces expected", len(want))
 		}
 	})
 

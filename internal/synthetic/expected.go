@@ -61,6 +61,15 @@ type ExpectedHour struct {
 	// the hour divided by 3600, i.e. the hour's average (over the whole hour, not only the
 	// running minutes).
 	CPUUsageCores float64
+	// CPUChargedCoreMinutes is Σ over the running minutes of max(CPU request, the minute's
+	// rate); RAMChargedByteMinutes is Σ over them of max(memory request, the minute's working
+	// set). These are what a container is charged for (DESIGN.md), as its scrapes show it:
+	// the rate of minute [m, m+1m) is the CPU counter's increase between its readings at m
+	// and m+1m (the latest scrape by then; a run's counter starts at 0 when it starts) ÷ 60 —
+	// so the last moments of a run, after its last scrape, are not seen — and the working
+	// set is the largest sample scraped in (m, m+1m].
+	CPUChargedCoreMinutes float64
+	RAMChargedByteMinutes float64
 }
 
 // OOMKill is one OOM kill of a container.
@@ -200,11 +209,41 @@ func (c *Cluster) expectedContainer(ct *container) ExpectedContainer {
 			e.CPUThrottledPeriods = ct.cpu.throttledPeriods(from, to)
 		}
 	}
+	// The working set of each minute: the largest sample scraped in (m, m+1m].
+	memOfMinute := map[int64]float64{}
+	for _, r := range ct.runs {
+		first, last, ok := c.window(r.start, r.end)
+		for t := first; ok && t <= last; t += c.scrape {
+			m := (t - 1) / minute * minute
+			memOfMinute[m] = max(memOfMinute[m], float64(ct.mem.bytes(t, r.start)))
+		}
+	}
+	cpuRequest, memRequest := float64(cs.cpuRequestMilli)/1000, float64(cs.memRequest)
+	// seenCPU is the CPU seconds the readings show for minute [m, m+1m), over all runs.
+	seenCPU := func(m int64) float64 {
+		sum := 0.0
+		for _, r := range ct.runs {
+			_, last, ok := c.window(r.start, r.end)
+			if !ok {
+				continue
+			}
+			lo, hi := min(max(m, r.start), last), min(max(m+minute, r.start), last)
+			if hi > lo {
+				sum += ct.cpu.cpuSeconds(lo, hi)
+			}
+		}
+		return sum
+	}
 	for h := (c.start + hour - 1) / hour * hour; h+hour <= c.end; h += hour {
 		a, b := max(h, from), min(h+hour, to)
 		if b > a {
-			e.Hours = append(e.Hours, ExpectedHour{Hour: unixTime(h), RunningMinutes: int((b - a) / minute),
-				CPUUsageCores: ct.cpu.cpuSeconds(a, b) / secondsPerHour})
+			eh := ExpectedHour{Hour: unixTime(h), RunningMinutes: int((b - a) / minute),
+				CPUUsageCores: ct.cpu.cpuSeconds(a, b) / secondsPerHour}
+			for m := a; m < b; m += minute {
+				eh.CPUChargedCoreMinutes += max(cpuRequest, seenCPU(m)/60)
+				eh.RAMChargedByteMinutes += max(memRequest, memOfMinute[m])
+			}
+			e.Hours = append(e.Hours, eh)
 		}
 	}
 	for _, r := range ct.runs {

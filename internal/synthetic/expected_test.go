@@ -47,6 +47,12 @@ func TestExpectedSteady(t *testing.T) {
 			if h.RunningMinutes != 60 || !near(h.CPUUsageCores, cores, 1e-12) {
 				t.Errorf("web-%d hour %s: %+v, want 60 minutes at %g cores", r, h.Hour, h, cores)
 			}
+			// Charged: usage below the 0.5-core, 512 MiB request every minute, so the request:
+			// 60 × 0.5 = 30 core-minutes and 60 × 536870912 = 32212254720 byte-minutes.
+			if !near(h.CPUChargedCoreMinutes, 30, 1e-9) || !near(h.RAMChargedByteMinutes, 32212254720, 1e-3) {
+				t.Errorf("web-%d hour %s: charged %v core-minutes, %v byte-minutes; want 30, 32212254720",
+					r, h.Hour, h.CPUChargedCoreMinutes, h.RAMChargedByteMinutes)
+			}
 		}
 		// 48 h × 3600 s × c: 51840, 55296, 58752 core-seconds.
 		if want := []float64{51840, 55296, 58752}[r]; !near(ct.CPUUsageCoreSeconds, want, 1e-6) {
