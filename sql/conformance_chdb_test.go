@@ -132,10 +132,10 @@ var (
 const oomMessage = `OOM: "app" hit its 2Gi limit, it's restarting \ back-off`
 
 var (
-	ev1 = []any{"c1", minute(h10, 30), "shop", "Deployment", "web", "web-b", "app", "n2", "oom", "OOMKilled", oomMessage, 1, uint64(2147483648)}
+	ev1 = []any{"c1", minute(h10, 30), "shop", "Deployment", "web", "web-b", "app", "n2", "oom-kill", "OOMKilled", oomMessage, 1, uint64(2147483648)}
 	ev2 = []any{"c1", minute(h11, 15), "shop", "Deployment", "web", "web-b", "app", "n2", "restart", "BackOff", "Back-off restarting failed container", 3, uint64(2147483648)}
 	ev3 = []any{"c1", minute(h12, 5), "shop", "Deployment", "web", "web-b", "app", "n2", "restart", "BackOff", "later", 4, uint64(2147483648)}
-	ev4 = []any{"c2", minute(h10, 30), "shop", "Deployment", "web", "web-b", "app", "n2", "oom", "OOMKilled", "other cluster", 1, uint64(0)}
+	ev4 = []any{"c2", minute(h10, 30), "shop", "Deployment", "web", "web-b", "app", "n2", "oom-kill", "OOMKilled", "other cluster", 1, uint64(0)}
 )
 
 // node price row: cluster, hour, node, instance_type, capacity_type, currency, hourly_cost,
@@ -555,6 +555,62 @@ func (c *conformance) reads(t *testing.T) {
 			[]any{"shop", "web-a", "app", "Deployment", "web", "n1", appLabelKeys, appLabelValues, 3, 0.5, 1073741824, 0, 3.0, 3221225472, 3.0, 6000},
 			[]any{"shop", "web-a", "proxy", "Deployment", "web", "n1", appLabelKeys, appLabelValues, 1, 0.125, 134217728, 0, 0.125, 134217728, 0.125, 100},
 			[]any{"shop", "web-b", "app", "Deployment", "web", "n2", appLabelKeys, appLabelValues, 1, 0.5, 1073741824, 0, 0.5, 1073741824, 0.25, 500})
+	})
+
+	t.Run("select_usage_namespaces", func(t *testing.T) {
+		res := c.query(t, "select_usage_namespaces", window("c1", h10, h12))
+		res.wantColumns(t, "namespace", "String")
+		res.wantRows(t, []any{"shop"})
+		res = c.query(t, "select_usage_namespaces", window("c1", d3, d3.Add(time.Hour)))
+		res.wantRows(t)
+	})
+
+	t.Run("select_rightsizing_stats", func(t *testing.T) {
+		p := window("c1", h10, h12)
+		p["namespaces"] = []string{"shop"}
+		p["days_from"], p["days_to"] = h10.Unix(), h10.Unix() // no whole day
+		res := c.queryWith(t, "select_rightsizing_stats", map[string]string{"quantile": "0.95"}, p)
+		res.wantColumns(t, "namespace", "String", "workload_kind", "String", "workload", "String", "container", "String",
+			"samples_n", "UInt64", "cpu_q", "Float64", "cpu_peak", "Float64", "mem_peak", "Float64",
+			"throttled_n", "Float64", "periods_n", "Float64", "pods_n", "UInt64", "first_at", "UInt32", "last_at", "UInt32",
+			"has_current", "UInt8", "cur_cpu_request", "Float64", "cur_cpu_limit", "Float64",
+			"cur_mem_request", "Float64", "cur_mem_limit", "Float64", "oom_kills", "UInt64", "oom_limit", "Float64",
+			"hpa_resources", "Array(String)", "cpu_rate", "Float64", "ram_rate", "Float64")
+		// shop/web in [10:00, 12:00) of d1, from the hourly rollup:
+		//   app:   s1 s2 s3 s4 (web-a) and s6 s7 s8 (web-b): 7 samples of 0.5 1.5 1.0 2.0 0.25 0.75
+		//          0.5 cores, p95 between the two largest, max 2.0, peak 4000 B, throttled
+		//          0+3+1+2+0+1+0 = 7 of 10+10+10+12+5+5+5 = 57 periods; 2 pods; first 10:00;
+		//          web-a's last sample is s5 at 12:00, after the window: clipped to 11:59.
+		//          Current: the latest snapshot in the last day, web-a's at 11:00 (0.5/1 cores,
+		//          1/2 GiB; the 12:00 one is out). OOM: ev1 (1 kill under 2 GiB). HPA: web's
+		//          11:00 snapshot, cpu and memory (12:00 is out).
+		//          Unit prices from cost_daily of d1 (a1 a2 a3 a4 a8, not idle a5 nor c2's a7):
+		//          CPU (0.75+0.25+1.0+0.375+0.125) / (1.5+0.5+2.0+0.75+0.25) = 2.5 / 5 = 0.5;
+		//          RAM (0.25+0.125+0.5+0.0625+0.03125) / ((3000+1000+4000+2000+500) / 2^30)
+		//          = 0.96875 × 1073741824 / 10500 = 99065.4659...
+		//   proxy: s9 alone: 1 sample of 0.125 cores and 100 B, 10 periods; web-a's proxy
+		//          snapshot at 10:00 (0.125 cores, no CPU limit, 128 MiB, no memory limit).
+		ramRate := between(99065.46, 99065.47)
+		res.wantRows(t,
+			[]any{"shop", "Deployment", "web", "app", 7, between(1.5, 2.0), 2.0, 4000.0, 7.0, 57.0, 2,
+				uint32(h10.Unix()), uint32(minute(h12, -1).Unix()), 1, 0.5, 1.0, 1073741824.0, 2147483648.0,
+				1, 2147483648.0, []string{"cpu", "memory"}, 0.5, ramRate},
+			[]any{"shop", "Deployment", "web", "proxy", 1, 0.125, 0.125, 100.0, 0.0, 10.0, 1,
+				uint32(h10.Unix()), uint32(h10.Unix()), 1, 0.125, 0.0, 134217728.0, 0.0,
+				0, 0.0, []string{"cpu", "memory"}, 0.5, ramRate})
+
+		// Another namespace: nothing.
+		p["namespaces"] = []string{"kube-system"}
+		res = c.queryWith(t, "select_rightsizing_stats", map[string]string{"quantile": "0.95"}, p)
+		res.wantRows(t)
+	})
+
+	t.Run("select_unit_prices", func(t *testing.T) {
+		res := c.query(t, "select_unit_prices", window("c1", h10, h12))
+		res.wantColumns(t, "unit_currency", "String", "cpu_rate", "Float64", "ram_rate", "Float64", "price_rows", "UInt64")
+		// n1 at 10:00 and 11:00, n2 at 10:00 as corrected (FINAL): CPU (0.03125 × 2 + 0.046875) / 3
+		// = 0.109375 / 3, RAM (0.00390625 × 2 + 0.005859375) / 3 = 0.013671875 / 3.
+		res.wantRows(t, []any{"USD", between(0.0364583, 0.0364584), between(0.00455729, 0.0045573), 3})
 	})
 
 	t.Run("select_autoscalers", func(t *testing.T) {

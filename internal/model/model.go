@@ -271,3 +271,33 @@ func AppOf(labels map[string]string) string {
 	}
 	return labels["app"]
 }
+
+// WorkloadUsage is what ClickHouse computes for one workload container (its pods pooled)
+// over a window, for rightsizing. A zero request or limit is unset.
+type WorkloadUsage struct {
+	Cluster, Namespace              string
+	Workload                        WorkloadRef
+	Container                       string
+	Samples                         int     // 1-minute samples, one per pod and minute
+	CPUQuantileCores                float64 // the asked-for percentile of the samples (a t-digest estimate)
+	CPUMaxCores                     float64
+	MemoryPeakBytes                 float64 // the largest 1-minute working-set peak
+	CPUThrottledPeriods, CPUPeriods float64
+	Pods                            int       // distinct pods with samples in the window
+	FirstSample, LastSample         time.Time // zero when unknown
+	HasCurrent                      bool      // a container snapshot was found in the window's last day
+	CPURequestCores, CPULimitCores  float64   // of the latest snapshot
+	MemoryRequestBytes              float64
+	MemoryLimitBytes                float64
+	OOMKills                        int
+	MemoryLimitAtOOMBytes           float64 // the largest limit an OOM kill happened under
+	HPAResources                    []string
+	CPUCoreHourCost                 float64 // the workload's cost per core-hour over the window; 0 when unknown
+	RAMGiBHourCost                  float64
+}
+
+// UnitPrices are a cluster's average unit prices over a window, from its node prices.
+type UnitPrices struct {
+	Currency                        string
+	CPUCoreHourCost, RAMGiBHourCost float64
+}

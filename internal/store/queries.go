@@ -20,6 +20,7 @@ type queries struct {
 	insertAutoscalers, selectAutoscalers                                     string
 	selectContainerHours, countCostAllocations                               string
 	selectCostRows                                                           string
+	selectUsageNamespaces, selectRightsizingStats, selectUnitPrices          string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -61,5 +62,8 @@ func loadQueries() (queries, error) {
 	load(&q.selectContainerHours, "select_container_hours")
 	load(&q.countCostAllocations, "count_cost_allocations")
 	load(&q.selectCostRows, "select_cost_rows")
+	load(&q.selectUsageNamespaces, "select_usage_namespaces")
+	load(&q.selectRightsizingStats, "select_rightsizing_stats")
+	load(&q.selectUnitPrices, "select_unit_prices")
 	return q, errors.Join(errs...)
 }
