@@ -96,6 +96,12 @@ func literal(v any) string {
 		return strconv.FormatFloat(x, 'g', -1, 64)
 	case time.Time:
 		return literal(dt(x)) // parsed in the column's time zone, UTC
+	case []float64:
+		parts := make([]string, len(x))
+		for i, f := range x {
+			parts[i] = literal(f)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
 	case []string:
 		parts := make([]string, len(x))
 		for i, s := range x {

@@ -605,6 +605,36 @@ func (c *conformance) reads(t *testing.T) {
 		res.wantRows(t)
 	})
 
+	t.Run("select_running_containers", func(t *testing.T) {
+		res := c.query(t, "select_running_containers", window("c1", h10, h12))
+		res.wantColumns(t, "namespace", "String", "pod", "String", "container", "String", "node", "String",
+			"qos_class", "String", "workload_kind", "String", "workload", "String",
+			"cpu_request_cores", "Float64", "cpu_limit_cores", "Float64",
+			"memory_request_bytes", "UInt64", "memory_limit_bytes", "UInt64",
+			"label_keys", "Array(String)", "label_values", "Array(String)", "working_set", "Float64")
+		// The latest snapshot of c1 in [10:00, 12:00) is 11:00's: web-a/app alone (12:00 is
+		// out); its latest working set in the window is s4's 4000 B.
+		res.wantRows(t, []any{"shop", "web-a", "app", "n1", "Burstable", "Deployment", "web", 0.5, 1.0,
+			1073741824, 2147483648, appLabelKeys, appLabelValues, 4000.0})
+	})
+
+	t.Run("select_backtest", func(t *testing.T) {
+		p := window("c1", h10, h12)
+		p["ns_min"], p["ns_max"] = "shop", "shop"
+		p["t_namespaces"], p["t_kinds"] = []string{"shop", "shop"}, []string{"Deployment", "Deployment"}
+		p["t_workloads"], p["t_containers"] = []string{"web", "web"}, []string{"app", "proxy"}
+		p["t_cpu"], p["t_mem"] = []float64{1.0, 0.1}, []float64{2500, 50}
+		res := c.query(t, "select_backtest", p)
+		res.wantColumns(t, "namespace", "String", "workload_kind", "String", "workload", "String", "container", "String",
+			"samples_n", "UInt64", "cpu_over", "UInt64", "mem_over", "UInt64", "mem_peak", "Float64")
+		// app: s1-s4, s6-s8 (s5 is at 12:00): CPU 0.5 1.5 1.0 2.0 0.25 0.75 0.5 above 1.0: 1.5
+		// and 2.0; working set 1000 3000 2000 4000 500 1500 2500 above 2500: 3000 and 4000
+		// (equal does not count); peak 4000. proxy: s9, 0.125 > 0.1 and 100 > 50.
+		res.wantRows(t,
+			[]any{"shop", "Deployment", "web", "app", 7, 2, 2, 4000.0},
+			[]any{"shop", "Deployment", "web", "proxy", 1, 1, 1, 100.0})
+	})
+
 	t.Run("select_unit_prices", func(t *testing.T) {
 		res := c.query(t, "select_unit_prices", window("c1", h10, h12))
 		res.wantColumns(t, "unit_currency", "String", "cpu_rate", "Float64", "ram_rate", "Float64", "price_rows", "UInt64")

@@ -301,3 +301,9 @@ type UnitPrices struct {
 	Currency                        string
 	CPUCoreHourCost, RAMGiBHourCost float64
 }
+
+// RunningContainer is a container of the latest inventory snapshot with its latest working set.
+type RunningContainer struct {
+	Container
+	MemoryWorkingSetBytes float64 // 0 when no sample was found
+}

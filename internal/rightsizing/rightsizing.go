@@ -21,8 +21,8 @@
 //   - An HPA scaling on cpu or memory gives the flag "hpa": changing requests moves its
 //     scaling point.
 //   - Monthly savings = ((current CPU request − recommended) × CPU core-hour rate +
-//     (current memory request − recommended) ÷ 2^30 × RAM GiB-hour rate) × pods ×
-//     HoursPerMonth; an unset current request counts as 0, so savings are negative when the
+//     (current memory request − recommended) ÷ 2^30 × RAM GiB-hour rate) × replicas ×
+//     HoursPerMonth, replicas being the average number running; an unset current request counts as 0, so savings are negative when the
 //     recommendation asks for more.
 //
 // Risk is the highest that applies:
@@ -73,7 +73,11 @@ type Stats struct {
 	Window             time.Duration
 	// Samples is the number of pooled 1-minute samples of all the workload's pods.
 	Samples int
-	Pods    int
+	// Pods is the number of distinct pods seen; Replicas is how many ran on average while
+	// the workload ran (samples ÷ minutes from its first to its last sample). A rollout
+	// raises Pods, not Replicas; savings are priced per running replica.
+	Pods     int
+	Replicas float64
 	// CPUPercentileCores is the policy's CPU percentile (e.g. p95) of the 1-minute rates.
 	CPUPercentileCores float64
 	// CPUPercentile says which percentile that is, e.g. 95.
@@ -217,7 +221,7 @@ func Recommend(s Stats, p Policy) Recommendation {
 
 	cpuDelta := (value(s.Current.CPURequest) - cpu) * s.CPUCoreHourCost
 	memDelta := (value(s.Current.MemoryRequest) - mem) / gib * s.RAMGiBHourCost
-	r.MonthlySavings = (cpuDelta + memDelta) * float64(s.Pods) * p.HoursPerMonth
+	r.MonthlySavings = (cpuDelta + memDelta) * s.Replicas * p.HoursPerMonth
 	return r
 }
 
@@ -261,7 +265,8 @@ func hpaOnRequests(hpa []string) []string {
 }
 
 // evidence is the one-line summary of the numbers behind a recommendation, e.g.
-// "cpu p95 0.231 cores over 14d, 20,160 samples, 3 pods; memory peak 612 MiB; 1 OOM kill".
+// "cpu p95 0.231 cores over 14d, 60,480 samples, 3 pods; memory peak 612 MiB; 1 OOM kill",
+// with "(2.40 running on average)" after the pods when fewer ran at a time.
 func evidence(s Stats, p Policy) string {
 	pct := s.CPUPercentile
 	if pct == 0 {
@@ -270,7 +275,7 @@ func evidence(s Stats, p Policy) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cpu p%s %s cores over %s, %s samples, %s; memory peak %s",
 		strconv.FormatFloat(pct, 'f', -1, 64), formatCores(s.CPUPercentileCores), formatWindow(s.Window),
-		thousands(s.Samples), plural(s.Pods, "pod"), formatMiB(s.MemoryPeakBytes))
+		thousands(s.Samples), plural(s.Pods, "pod")+replicasNote(s), formatMiB(s.MemoryPeakBytes))
 	if s.OOMKills > 0 {
 		fmt.Fprintf(&b, "; %s", plural(s.OOMKills, "OOM kill"))
 	}
@@ -278,6 +283,15 @@ func evidence(s Stats, p Policy) string {
 		fmt.Fprintf(&b, "; throttled %.1f%% of periods", s.ThrottledRatio*100)
 	}
 	return b.String()
+}
+
+// replicasNote is " (2.40 running on average)" when the average number of running replicas
+// (which prices the savings) differs from the number of distinct pods.
+func replicasNote(s Stats) string {
+	if math.Abs(s.Replicas-float64(s.Pods)) < 0.005 {
+		return ""
+	}
+	return " (" + strconv.FormatFloat(s.Replicas, 'f', 2, 64) + " running on average)"
 }
 
 func formatCores(c float64) string { return strconv.FormatFloat(c, 'f', 3, 64) }

@@ -14,8 +14,8 @@ import (
 const day = 24 * time.Hour
 
 // base is a web container with enough data and nothing special about it:
-// p95 0.231 cores, peak 400 MiB, 3 pods over 14 days (3 × 14 × 1440 / 6 = 20,160 samples,
-// more than 100), requests 0.4 cores and 800 MiB, memory limit 800 MiB, no CPU limit,
+// p95 0.231 cores, peak 400 MiB, 3 pods running throughout 14 days (3 × 14 × 1440 = 60,480
+// samples, more than 100), requests 0.4 cores and 800 MiB, memory limit 800 MiB, no CPU limit,
 // $0.04 per core-hour and $0.005 per GiB-hour.
 func base() Stats {
 	return Stats{
@@ -24,8 +24,9 @@ func base() Stats {
 		Workload:           model.WorkloadRef{Kind: "Deployment", Name: "web"},
 		Container:          "app",
 		Window:             14 * day,
-		Samples:            20160,
+		Samples:            60480,
 		Pods:               3,
+		Replicas:           3,
 		CPUPercentileCores: 0.231,
 		CPUPercentile:      95,
 		CPUMaxCores:        0.5,
@@ -206,9 +207,16 @@ func TestRecommend(t *testing.T) {
 			// One pod over a month's 730 h, with a cheaper policy month of 720 h:
 			// (0.00676 + 0.00166015625) × 1 × 720 = 6.0625125.
 			name:   "pods and hours per month scale the savings",
-			stats:  func(s *Stats) { s.Pods = 1 },
+			stats:  func(s *Stats) { s.Pods, s.Replicas = 1, 1 },
 			policy: func(p *Policy) { p.HoursPerMonth = 720 },
 			want:   want{cpu: ptr(0.231), mem: ptr(482344960), savings: 6.0625125, risk: RiskLow},
+		},
+		{
+			// Five pods over the window (a rollout), 2.4 running on average: savings are per
+			// running replica, 0.00842015625 × 2.4 × 730 = 0.00842015625 × 1752 = 14.75211375.
+			name:  "savings count running replicas, not distinct pods",
+			stats: func(s *Stats) { s.Pods, s.Replicas = 5, 2.4 },
+			want:  want{cpu: ptr(0.231), mem: ptr(482344960), savings: 14.75211375, risk: RiskLow},
 		},
 		{
 			// Exactly 24 h and 100 samples is enough.
@@ -223,7 +231,7 @@ func TestRecommend(t *testing.T) {
 			name:  "insufficient data: window too short",
 			stats: func(s *Stats) { s.Window = 12 * time.Hour },
 			want: want{risk: RiskHigh, flags: []string{FlagInsufficientData},
-				note: []string{"insufficient data: 12h and 20,160 samples, need at least 1d and 100 samples"}},
+				note: []string{"insufficient data: 12h and 60,480 samples, need at least 1d and 100 samples"}},
 		},
 		{
 			// Too few samples; the other rules (OOM, HPA) do not apply either.
@@ -317,18 +325,18 @@ func TestEvidence(t *testing.T) {
 				s.OOMKills = 1
 				s.MemoryLimitAtOOMBytes = 512 * mib
 			},
-			want: "cpu p95 0.231 cores over 14d, 20,160 samples, 3 pods; memory peak 612 MiB; 1 OOM kill",
+			want: "cpu p95 0.231 cores over 14d, 60,480 samples, 3 pods; memory peak 612 MiB; 1 OOM kill",
 		},
 		{
 			name: "plain",
-			want: "cpu p95 0.231 cores over 14d, 20,160 samples, 3 pods; memory peak 400 MiB",
+			want: "cpu p95 0.231 cores over 14d, 60,480 samples, 3 pods; memory peak 400 MiB",
 		},
 		{
 			name: "hours, one pod, fractional percentile, kills and throttling",
 			stats: func(s *Stats) {
 				s.Window = 36 * time.Hour
 				s.Samples = 1234567
-				s.Pods = 1
+				s.Pods, s.Replicas = 1, 1
 				s.CPUPercentile = 99.9
 				s.CPUPercentileCores = 1.5
 				s.MemoryPeakBytes = 1.5 * gib
@@ -336,6 +344,11 @@ func TestEvidence(t *testing.T) {
 				s.ThrottledRatio = 0.125
 			},
 			want: "cpu p99.9 1.500 cores over 36h, 1,234,567 samples, 1 pod; memory peak 1536 MiB; 2 OOM kills; throttled 12.5% of periods",
+		},
+		{
+			name:  "fewer replicas running than pods seen",
+			stats: func(s *Stats) { s.Pods, s.Replicas = 5, 2.4 },
+			want:  "cpu p95 0.231 cores over 14d, 60,480 samples, 5 pods (2.40 running on average); memory peak 400 MiB",
 		},
 		{
 			name: "odd window, no percentile given falls back to the policy's",

@@ -21,6 +21,7 @@ type queries struct {
 	selectContainerHours, countCostAllocations                               string
 	selectCostRows                                                           string
 	selectUsageNamespaces, selectRightsizingStats, selectUnitPrices          string
+	selectRunningContainers, selectBacktest                                  string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -65,5 +66,7 @@ func loadQueries() (queries, error) {
 	load(&q.selectUsageNamespaces, "select_usage_namespaces")
 	load(&q.selectRightsizingStats, "select_rightsizing_stats")
 	load(&q.selectUnitPrices, "select_unit_prices")
+	load(&q.selectRunningContainers, "select_running_containers")
+	load(&q.selectBacktest, "select_backtest")
 	return q, errors.Join(errs...)
 }

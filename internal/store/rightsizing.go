@@ -89,3 +89,75 @@ func (s *Store) UnitPrices(ctx context.Context, w Window) (p model.UnitPrices, o
 	})
 	return p, ok, err
 }
+
+// RunningContainers returns the containers of w's cluster running at the latest inventory
+// snapshot in w (init containers and finished pods left out), each with its latest working
+// set in w, sorted by namespace, pod and container.
+func (s *Store) RunningContainers(ctx context.Context, w Window) ([]model.RunningContainer, error) {
+	return selectAll(ctx, s, "select running containers", s.q.selectRunningContainers, w, func(r driver.Rows, x *model.RunningContainer) error {
+		var keys, values []string
+		err := r.Scan(&x.Namespace, &x.Pod, &x.Container.Container, &x.Node, &x.QoSClass, &x.Workload.Kind, &x.Workload.Name,
+			&x.CPURequestCores, &x.CPULimitCores, &x.MemoryRequestBytes, &x.MemoryLimitBytes, &keys, &values, &x.MemoryWorkingSetBytes)
+		x.Cluster, x.Phase = w.Cluster, "Running"
+		x.Labels = model.LabelMap(keys, values)
+		return err
+	})
+}
+
+// Threshold is a recommendation to score: a workload container's recommended CPU request and
+// memory limit.
+type Threshold struct {
+	Namespace        string
+	Workload         model.WorkloadRef
+	Container        string
+	CPURequestCores  float64
+	MemoryLimitBytes float64
+}
+
+// Exceedance is how a workload container's samples in a later window compare with its
+// Threshold.
+type Exceedance struct {
+	Namespace               string
+	Workload                model.WorkloadRef
+	Container               string
+	Samples, CPUOverRequest int
+	MemoryOverLimit         int
+	MemoryPeakBytes         float64
+}
+
+// Exceedances counts, over the 1-minute samples of w, how often each workload container went
+// above its threshold (sql/queries/select_backtest.sql). The thresholds are one batch, sent
+// with the query; they must be sorted by namespace.
+func (s *Store) Exceedances(ctx context.Context, w Window, ts []Threshold) ([]Exceedance, error) {
+	if len(ts) == 0 {
+		return nil, nil
+	}
+	n := len(ts)
+	var (
+		nss, kinds, names, ctrs = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		cpu, mem                = make([]float64, n), make([]float64, n)
+	)
+	for i, t := range ts {
+		nss[i], kinds[i], names[i], ctrs[i], cpu[i], mem[i] = t.Namespace, t.Workload.Kind, t.Workload.Name, t.Container, t.CPURequestCores, t.MemoryLimitBytes
+	}
+	args := append(w.args(),
+		clickhouse.Named("ns_min", nss[0]), clickhouse.Named("ns_max", nss[n-1]),
+		clickhouse.Named("t_namespaces", nss), clickhouse.Named("t_kinds", kinds), clickhouse.Named("t_workloads", names),
+		clickhouse.Named("t_containers", ctrs), clickhouse.Named("t_cpu", cpu), clickhouse.Named("t_mem", mem))
+	// The thresholds travel in the query text: allow a large one.
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 64 << 20}))
+	var out []Exceedance
+	err := s.query(ctx, "select backtest", s.q.selectBacktest, args, func() { out = out[:0] }, func(r driver.Rows) error {
+		var (
+			x                    Exceedance
+			samples, over, mover uint64
+		)
+		if err := r.Scan(&x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.Container, &samples, &over, &mover, &x.MemoryPeakBytes); err != nil {
+			return err
+		}
+		x.Samples, x.CPUOverRequest, x.MemoryOverLimit = int(samples), int(over), int(mover)
+		out = append(out, x)
+		return nil
+	})
+	return out, err
+}

@@ -160,3 +160,85 @@ func TestUnitPrices(t *testing.T) {
 		t.Errorf("UnitPrices of a cluster without prices: ok %v, err %v; want false, nil", ok, err)
 	}
 }
+
+// RunningContainers reads the latest snapshot of the window (not an older one, not init
+// containers or finished pods) with each container's latest working set.
+func TestRunningContainers(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	h := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	ctr := func(at time.Time, pod, name string, init bool, phase string, memLimit uint64) model.Container {
+		return model.Container{Cluster: "prod", ObservedAt: at, Namespace: "shop", Pod: pod, Container: name, Init: init,
+			Node: "n1", Phase: phase, QoSClass: "Burstable", Workload: web, CPURequestCores: 0.25,
+			MemoryRequestBytes: 128 * mib, MemoryLimitBytes: memLimit, Labels: map[string]string{"tally.dev/guaranteed-cpu": "true"}}
+	}
+	latest := h.Add(9 * time.Minute)
+	if err := s.InsertContainers(ctx, []model.Container{
+		ctr(h.Add(8*time.Minute), "web-old", "app", false, "Running", 0), // an older snapshot
+		ctr(latest, "web-a", "app", false, "Running", 256*mib),
+		ctr(latest, "web-a", "init", true, "Succeeded", 0),
+		ctr(latest, "job-x", "app", false, "Succeeded", 0),
+		ctr(h.Add(10*time.Minute), "web-new", "app", false, "Running", 0), // after the window
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertContainers(ctx, []model.Container{ctr(latest, "web-a", "app", false, "Running", 256*mib)}); err != nil {
+		t.Fatal(err) // the same snapshot again: still one row
+	}
+	sample := func(at time.Time, ws uint64) model.UsageSample {
+		return model.UsageSample{Cluster: "prod", Timestamp: at, Namespace: "shop", Workload: web, Pod: "web-a", Container: "app",
+			CPUUsageCores: 0.1, MemoryWorkingSetBytes: ws * mib}
+	}
+	if err := s.InsertUsageSamples(ctx, []model.UsageSample{sample(h.Add(7*time.Minute), 90), sample(h.Add(8*time.Minute), 100), sample(h.Add(10*time.Minute), 999)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.RunningContainers(ctx, Window{Cluster: "prod", From: h, To: h.Add(10 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("RunningContainers = %+v, want web-a/app alone", got)
+	}
+	g := got[0]
+	if g.Pod != "web-a" || g.Container.Container != "app" || g.MemoryLimitBytes != 256*mib || g.MemoryRequestBytes != 128*mib ||
+		g.CPURequestCores != 0.25 || g.QoSClass != "Burstable" || g.Workload != web || g.Node != "n1" ||
+		g.MemoryWorkingSetBytes != 100*mib || g.Labels["tally.dev/guaranteed-cpu"] != "true" {
+		t.Errorf("RunningContainers[0] = %+v; want web-a/app's 10:09 snapshot with its 10:08 working set, 100 MiB", g)
+	}
+}
+
+// Exceedances counts the samples of the later window above each container's thresholds.
+func TestExceedances(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	h := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	api := model.WorkloadRef{Kind: "StatefulSet", Name: "api"}
+	var samples []model.UsageSample
+	add := func(ns string, wl model.WorkloadRef, at time.Time, cpu float64, wsMiB uint64) {
+		samples = append(samples, model.UsageSample{Cluster: "prod", Timestamp: at, Namespace: ns, Workload: wl, Pod: wl.Name + "-0",
+			Container: "app", CPUUsageCores: cpu, MemoryWorkingSetBytes: wsMiB * mib})
+	}
+	// web: 4 samples; CPU 0.1 0.3 0.5 0.2 against a 0.25 request: 2 above (0.3, 0.5; equal
+	// would not count); working set 100 200 300 256 MiB against 256 MiB: 1 above (300).
+	for i, v := range []struct {
+		cpu float64
+		ws  uint64
+	}{{0.1, 100}, {0.3, 200}, {0.5, 300}, {0.25, 256}} {
+		add("shop", web, h.Add(time.Duration(i)*time.Minute), v.cpu, v.ws)
+	}
+	add("shop", web, h.Add(-time.Minute), 9, 9999) // before the window
+	add("shop", api, h, 0.1, 10)                   // no threshold: not scored
+	add("zoo", web, h, 9, 9999)                    // outside the namespace range
+	if err := s.InsertUsageSamples(ctx, samples); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Exceedances(ctx, Window{Cluster: "prod", From: h, To: h.Add(time.Hour)},
+		[]Threshold{{Namespace: "shop", Workload: web, Container: "app", CPURequestCores: 0.25, MemoryLimitBytes: 256 * mib}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Exceedance{{Namespace: "shop", Workload: web, Container: "app", Samples: 4, CPUOverRequest: 2, MemoryOverLimit: 1, MemoryPeakBytes: 300 * mib}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Exceedances = %+v, want %+v", got, want)
+	}
+}
