@@ -82,6 +82,8 @@ func (c *conformance) insert(t *testing.T, name string, rows ...[]any) {
 // literal renders a Go value as a ClickHouse literal.
 func literal(v any) string {
 	switch x := v.(type) {
+	case nil:
+		return "NULL"
 	case string:
 		return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(x) + "'"
 	case int:
@@ -288,6 +290,8 @@ func cellMatches(want, got any) bool {
 		return "", false
 	}
 	switch w := want.(type) {
+	case nil: // NULL
+		return got == nil
 	case string:
 		g, ok := got.(string)
 		return ok && g == w

@@ -193,6 +193,21 @@ var (
 	wmOtherClust  = []any{"c2", "usage", d2, d2, uint64(9)}
 )
 
+// recommendation row: cluster, day, window_start, window_end, namespace, workload_kind,
+// workload, container, current cpu request/limit, memory request/limit, recommended cpu
+// request/limit, memory request/limit (NULL = unset), monthly_savings, currency, risk, flags,
+// evidence, risk_note
+var (
+	recWebApp = []any{"c1", day(d2), d1, d2, "shop", "Deployment", "web", "app", 0.5, 1.0, 1073741824.0, 2147483648.0,
+		0.25, nil, 536870912.0, 536870912.0, 9.0, "USD", "low", none, "cpu p95 0.250 cores over 1d", ""}
+	recWebAppAgain = []any{"c1", day(d2), d1, d2, "shop", "Deployment", "web", "app", 0.5, 1.0, 1073741824.0, 2147483648.0,
+		0.25, nil, 536870912.0, 536870912.0, 10.5, "USD", "medium", []string{"hpa"}, "cpu p95 0.250 cores over 1d", "scaled by an HPA on cpu"}
+	recYoung = []any{"c1", day(d2), d1, d2, "shop", "Deployment", "young", "app", nil, nil, nil, nil,
+		nil, nil, nil, nil, 0.0, "USD", "high", []string{"insufficient-data"}, "cpu p95 0.000 cores over 2h", "insufficient data"}
+	recOther = []any{"c2", day(d2), d1, d2, "shop", "Deployment", "web", "app", 9.0, 9.0, 9.0, 9.0,
+		9.0, 9.0, 9.0, 9.0, 9.0, "EUR", "low", none, "", ""}
+)
+
 // ---------------------------------------------------------------------------------------------
 
 // conformance runs the files and records which named queries it executed.
@@ -343,6 +358,9 @@ func (c *conformance) load(t *testing.T) {
 	c.insert(t, "insert_watermarks", wmUsageV1, wmInventory, wmOtherClust)
 	c.insert(t, "insert_watermarks", wmUsageV3Back)
 	c.insert(t, "insert_watermarks", wmUsageV2)
+
+	c.insert(t, "insert_recommendations", recWebApp, recYoung, recOther)
+	c.insert(t, "insert_recommendations", recWebAppAgain) // the day recomputed: replaces recWebApp
 }
 
 func (c *conformance) reads(t *testing.T) {
@@ -633,6 +651,24 @@ func (c *conformance) reads(t *testing.T) {
 		res.wantRows(t,
 			[]any{"shop", "Deployment", "web", "app", 7, 2, 2, 4000.0},
 			[]any{"shop", "Deployment", "web", "proxy", 1, 1, 1, 100.0})
+	})
+
+	t.Run("recommendations", func(t *testing.T) {
+		res := c.query(t, "count_recommendations", window("c1", d2, d3))
+		res.wantRows(t, []any{3}) // recWebApp, its recomputation (not merged yet) and recYoung
+		res = c.query(t, "count_recommendations", window("c1", d1, d2))
+		res.wantRows(t, []any{0})
+		res = c.query(t, "select_recommendations", window("c1", d2, d3))
+		res.wantColumns(t, "day", "Date", "window_start", "DateTime('UTC')", "window_end", "DateTime('UTC')",
+			"namespace", "String", "workload_kind", "String", "workload", "String", "container", "String",
+			"current_cpu_request_cores", "Nullable(Float64)", "current_cpu_limit_cores", "Nullable(Float64)",
+			"current_memory_request_bytes", "Nullable(Float64)", "current_memory_limit_bytes", "Nullable(Float64)",
+			"cpu_request_cores", "Nullable(Float64)", "cpu_limit_cores", "Nullable(Float64)",
+			"memory_request_bytes", "Nullable(Float64)", "memory_limit_bytes", "Nullable(Float64)",
+			"monthly_savings", "Float64", "currency", "String", "risk", "String", "flags", "Array(String)",
+			"evidence", "String", "risk_note", "String")
+		// FINAL keeps the later insert of web/app; c2's row is another cluster's.
+		res.wantRows(t, rowOut(recWebAppAgain[1:]), rowOut(recYoung[1:]))
 	})
 
 	t.Run("select_unit_prices", func(t *testing.T) {

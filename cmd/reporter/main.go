@@ -26,6 +26,12 @@ reporter — answers who spends what and what the requests should be, from tally
 Usage:
   reporter costs --clickhouse-dsn DSN --cluster NAME --window W --by KEYS
                                          who spends what over a window, as a table, CSV or JSON
+  reporter rightsize --clickhouse-dsn DSN --cluster NAME [--window 14d] [--backtest]
+                                         what the CPU and memory requests and limits should be,
+                                         priced, with risk and evidence; backtested on demand
+  reporter qos --clickhouse-dsn DSN --cluster NAME
+                                         request = limit findings, node memory overcommit and
+                                         OOM-kill order
   reporter schema --clickhouse-dsn DSN    show which schema migrations are applied, pending or skipped
   reporter --version
 
@@ -58,6 +64,10 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	switch cmd, rest := fs.Arg(0), fs.Args()[1:]; cmd {
 	case "costs":
 		return costs(rest, stdout, stderr, lookupEnv, time.Now())
+	case "rightsize":
+		return rightsize(rest, stdout, stderr, lookupEnv, time.Now())
+	case "qos":
+		return qosCommand(rest, stdout, stderr, lookupEnv, time.Now())
 	case "schema":
 		return schema(rest, stdout, stderr, lookupEnv)
 	default:

@@ -22,6 +22,7 @@ import (
 	"github.com/tally-finops/tally/internal/model"
 	"github.com/tally-finops/tally/internal/pricing"
 	"github.com/tally-finops/tally/internal/prom"
+	"github.com/tally-finops/tally/internal/rightsizing"
 	"github.com/tally-finops/tally/internal/store"
 )
 
@@ -32,6 +33,8 @@ const (
 	JobPrices     = "prices"
 	JobAllocation = "allocation"
 	JobRetention  = "retention"
+	// JobRecommendations stores each day's rightsizing recommendations.
+	JobRecommendations = "recommendations"
 )
 
 // Options configure the collector. Zero values take the defaults.
@@ -43,6 +46,10 @@ type Options struct {
 	KubeStateStep time.Duration // resolution of inventory rebuilt from kube-state-metrics; default 5m
 	Retention     time.Duration // raw samples and snapshots older than this are dropped; 0 keeps all; default 35 days
 	JobTimeout    time.Duration // deadline of one job run; default 30m
+	// RightsizingWindow is the usage window of each day's stored recommendations; default
+	// 14 days. Rightsizing is their policy; the zero value takes rightsizing.DefaultPolicy.
+	RightsizingWindow time.Duration
+	Rightsizing       rightsizing.Policy
 }
 
 func (o Options) withDefaults() Options {
@@ -60,6 +67,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.JobTimeout <= 0 {
 		o.JobTimeout = 30 * time.Minute
+	}
+	if o.RightsizingWindow <= 0 {
+		o.RightsizingWindow = 14 * 24 * time.Hour
+	}
+	if o.Rightsizing == (rightsizing.Policy{}) {
+		o.Rightsizing = rightsizing.DefaultPolicy()
 	}
 	return o
 }
@@ -91,8 +104,12 @@ func New(opts Options, deps Deps, logger *slog.Logger, reg prometheus.Registerer
 	if deps.Store == nil || deps.Prom == nil || deps.Inventory == nil || deps.Prices == nil {
 		return nil, errors.New("collector: store, Prometheus client, inventory and price book are all required")
 	}
+	opts = opts.withDefaults()
+	if err := opts.Rightsizing.Validate(); err != nil {
+		return nil, fmt.Errorf("collector: rightsizing policy: %w", err)
+	}
 	c := &Collector{
-		opts:   opts.withDefaults(),
+		opts:   opts,
 		deps:   deps,
 		log:    logger.With("component", "collector"),
 		now:    func() time.Time { return time.Now().UTC() },
@@ -118,6 +135,7 @@ func (c *Collector) jobs() []struct {
 		{JobUsage, "*/5 * * * *", c.usage},
 		{JobPrices, "0 * * * *", c.prices},
 		{JobAllocation, "10 * * * *", c.allocate},
+		{JobRecommendations, "20 0 * * *", c.recommendations},
 		{JobRetention, "30 3 * * *", c.retention},
 	}
 }

@@ -223,6 +223,8 @@ func TestCollectorEndToEnd(t *testing.T) {
 		t.Fatalf("collector --once: %v", err)
 	}
 	w := store.Window{Cluster: "e2e", From: e.from.Add(-time.Hour), To: e.now.Add(time.Hour)}
+	bin := buildReporter(t)
+	checkRightsizing(t, e, bin)
 
 	t.Run("exactly the expected containers", func(t *testing.T) {
 		cs, err := e.store.Containers(ctx, w)
@@ -497,10 +499,6 @@ func TestCollectorEndToEnd(t *testing.T) {
 			}
 		}
 		// The reporter itself: reporter costs --by namespace --format json.
-		bin := filepath.Join(t.TempDir(), "reporter")
-		if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/reporter").CombinedOutput(); err != nil {
-			t.Fatalf("build the reporter: %v\n%s", err, out)
-		}
 		cmd := exec.Command(bin, "costs", "--clickhouse-dsn", e.dsn, "--cluster", "e2e", "--by", "namespace", "--format", "json",
 			"--window", first.Format(time.RFC3339)+","+last.Format(time.RFC3339))
 		var stderr strings.Builder

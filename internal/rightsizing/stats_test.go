@@ -48,3 +48,27 @@ func TestStatsFrom(t *testing.T) {
 		t.Errorf("StatsFrom without snapshot, cost or span = %+v", got)
 	}
 }
+
+func TestPolicyValidate(t *testing.T) {
+	if err := DefaultPolicy().Validate(); err != nil {
+		t.Fatalf("default policy: %v", err)
+	}
+	for name, change := range map[string]func(*Policy){
+		"percentile 0":       func(p *Policy) { p.CPUPercentile = 0 },
+		"percentile 100":     func(p *Policy) { p.CPUPercentile = 100 },
+		"negative cpu floor": func(p *Policy) { p.CPUFloorCores = -0.01 },
+		"negative buffer":    func(p *Policy) { p.MemoryBufferPercent = -1 },
+		"negative mem floor": func(p *Policy) { p.MemoryFloorBytes = -1 },
+		"OOM factor below 1": func(p *Policy) { p.OOMLimitFactor = 0.9 },
+		"negative headroom":  func(p *Policy) { p.OOMHeadroomBytes = -1 },
+		"throttle ratio 1.5": func(p *Policy) { p.ThrottleFlagRatio = 1.5 },
+		"negative samples":   func(p *Policy) { p.MinSamples = -1 },
+		"zero hours a month": func(p *Policy) { p.HoursPerMonth = 0 },
+	} {
+		p := DefaultPolicy()
+		change(&p)
+		if err := p.Validate(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

@@ -22,6 +22,7 @@ type queries struct {
 	selectCostRows                                                           string
 	selectUsageNamespaces, selectRightsizingStats, selectUnitPrices          string
 	selectRunningContainers, selectBacktest                                  string
+	insertRecommendations, countRecommendations, selectRecommendations       string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -68,5 +69,8 @@ func loadQueries() (queries, error) {
 	load(&q.selectUnitPrices, "select_unit_prices")
 	load(&q.selectRunningContainers, "select_running_containers")
 	load(&q.selectBacktest, "select_backtest")
+	load(&q.insertRecommendations, "insert_recommendations")
+	load(&q.countRecommendations, "count_recommendations")
+	load(&q.selectRecommendations, "select_recommendations")
 	return q, errors.Join(errs...)
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/tally-finops/tally/internal/stacktest"
 	"github.com/tally-finops/tally/internal/store"
 )
@@ -44,4 +46,28 @@ func Open(tb testing.TB, prefix string, logger *slog.Logger) (*store.Store, stri
 		tb.Fatalf("migrate the test database: %v", err)
 	}
 	return s, dsn
+}
+
+// Exec runs statements on the database of dsn, for tests and benchmarks that generate bulk
+// data inside ClickHouse (INSERT ... SELECT FROM numbers(...)) rather than sending it.
+func Exec(tb testing.TB, dsn string, timeout time.Duration, stmts ...string) {
+	tb.Helper()
+	opts, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		tb.Fatalf("parse dsn: %v", err)
+	}
+	opts.ReadTimeout = timeout
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		tb.Fatalf("connect: %v", err)
+	}
+	defer conn.Close()
+	for _, stmt := range stmts {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		err := conn.Exec(ctx, stmt)
+		cancel()
+		if err != nil {
+			tb.Fatalf("exec %.80s...: %v", stmt, err)
+		}
+	}
 }

@@ -1,0 +1,1 @@
+INSERT INTO recommendations (cluster, day, window_start, window_end, namespace, workload_kind, workload, container, current_cpu_request_cores, current_cpu_limit_cores, current_memory_request_bytes, current_memory_limit_bytes, cpu_request_cores, cpu_limit_cores, memory_request_bytes, memory_limit_bytes, monthly_savings, currency, risk, flags, evidence, risk_note)
