@@ -585,7 +585,7 @@ func (c *conformance) reads(t *testing.T) {
 
 	t.Run("select_rightsizing_stats", func(t *testing.T) {
 		p := window("c1", h10, h12)
-		p["namespaces"] = []string{"shop"}
+		p["namespaces"], p["ns_min"], p["ns_max"] = []string{"shop"}, "shop", "shop"
 		p["days_from"], p["days_to"] = h10.Unix(), h10.Unix() // no whole day
 		res := c.queryWith(t, "select_rightsizing_stats", map[string]string{"quantile": "0.95"}, p)
 		res.wantColumns(t, "namespace", "String", "workload_kind", "String", "workload", "String", "container", "String",
@@ -618,7 +618,7 @@ func (c *conformance) reads(t *testing.T) {
 				0, 0.0, []string{"cpu", "memory"}, 0.5, ramRate})
 
 		// Another namespace: nothing.
-		p["namespaces"] = []string{"kube-system"}
+		p["namespaces"], p["ns_min"], p["ns_max"] = []string{"kube-system"}, "kube-system", "kube-system"
 		res = c.queryWith(t, "select_rightsizing_stats", map[string]string{"quantile": "0.95"}, p)
 		res.wantRows(t)
 	})

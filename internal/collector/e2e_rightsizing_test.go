@@ -185,6 +185,75 @@ func checkRightsizing(t *testing.T, e *e2e, bin string) {
 		}
 	})
 
+	t.Run("reporter rightsize --backtest counts what the samples show", func(t *testing.T) {
+		// Advice from the first day [Start, Start+24h), scored against the second. A day of
+		// data is just short of the default minimum (the first minute has no rate), so the
+		// minimum is lowered to 12 h.
+		mid := e.exp.Start.Add(24 * time.Hour)
+		later := store.Window{Cluster: "e2e", From: mid, To: e.exp.End}
+		out := runReporter(t, bin, "rightsize", "--clickhouse-dsn", e.dsn, "--cluster", "e2e", "--backtest", "--format", "json", "--min-window", "12h",
+			"--window", later.From.Format(time.RFC3339)+","+later.To.Format(time.RFC3339))
+		var bt struct {
+			Containers []struct {
+				Namespace, Workload, Container string
+				Recommended                    resourcesJSON
+				LaterSamples                   int      `json:"laterSamples"`
+				CPUOver                        int      `json:"cpuOverRequestSamples"`
+				MemOver                        int      `json:"memoryOverLimitSamples"`
+				Verdict                        string   `json:"verdict"`
+				Realised                       *float64 `json:"realisedMonthlySavings"`
+			} `json:"containers"`
+		}
+		if err := json.Unmarshal(out, &bt); err != nil {
+			t.Fatalf("backtest JSON: %v\n%s", err, out)
+		}
+		// The same counts, from the raw samples read back into Go. A sample within 1e-6 of a
+		// threshold (the JSON rounds cores to 6 decimals) may fall either way.
+		samples, err := e.store.UsageSamples(context.Background(), later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scored := 0
+		for _, c := range bt.Containers {
+			name := c.Namespace + "/" + c.Workload + "/" + c.Container
+			if c.Recommended.CPURequest == nil {
+				continue
+			}
+			cpuReq, memLim := *c.Recommended.CPURequest, *c.Recommended.MemoryLimit
+			var n, cpuOver, memOver, ambiguous int
+			for _, s := range samples {
+				if s.Namespace != c.Namespace || s.Workload.Name != c.Workload || s.Container != c.Container {
+					continue
+				}
+				n++
+				if math.Abs(s.CPUUsageCores-cpuReq) < 1e-6 {
+					ambiguous++
+				} else if s.CPUUsageCores > cpuReq {
+					cpuOver++
+				}
+				if float64(s.MemoryWorkingSetBytes) > memLim {
+					memOver++
+				}
+			}
+			if c.LaterSamples != n || c.MemOver != memOver || c.CPUOver < cpuOver || c.CPUOver > cpuOver+ambiguous {
+				t.Errorf("%s: later samples %d, CPU over %d, memory over %d; the samples say %d, %d (+%d ambiguous), %d",
+					name, c.LaterSamples, c.CPUOver, c.MemOver, n, cpuOver, ambiguous, memOver)
+			}
+			// Nobody changed a request between the windows: nothing was realised.
+			if c.Realised != nil && *c.Realised != 0 {
+				t.Errorf("%s: realised %v, want 0 (requests unchanged)", name, *c.Realised)
+			}
+			if n > 0 {
+				scored++
+				t.Logf("%s: %s, CPU over the request in %.1f%% of %d samples, memory over the limit in %d", name, c.Verdict,
+					100*float64(c.CPUOver)/float64(n), n, c.MemOver)
+			}
+		}
+		if scored < 5 {
+			t.Errorf("only %d containers scored", scored)
+		}
+	})
+
 	t.Run("the daily recommendations are stored", func(t *testing.T) {
 		// The collector ran at End + 5 min: the day starting at End has its recommendations,
 		// made from the 14 days before it.

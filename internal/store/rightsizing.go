@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,8 @@ func (s *Store) WorkloadUsage(ctx context.Context, w Window, namespaces []string
 	args := []any{
 		clickhouse.Named("cluster", w.Cluster),
 		clickhouse.Named("namespaces", namespaces),
+		clickhouse.Named("ns_min", slices.Min(namespaces)),
+		clickhouse.Named("ns_max", slices.Max(namespaces)),
 		clickhouse.Named("from", from.Unix()),
 		clickhouse.Named("to", to.Unix()),
 		clickhouse.Named("days_from", daysFrom.Unix()),

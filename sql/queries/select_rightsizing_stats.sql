@@ -16,6 +16,11 @@
 -- * Unit prices: the workload's CPU and RAM cost divided by its core-hours and GiB-hours over
 --   the window (0 when nothing was allocated yet).
 --
+-- The batch's namespaces are sorted; their range [@ns_min, @ns_max] lets every table's sort
+-- key (which starts with cluster, namespace) skip the other batches' rows. The tables whose
+-- namespace is LowCardinality are filtered in a subquery of their own: the CAST to String
+-- the joins need would otherwise stand in for the column in WHERE and defeat the sort key.
+--
 -- ClickHouse 18.16 joins one table per SELECT, hence the nesting (l1..l5 and r1..r5 name the
 -- sides, as newer servers require); output names differ from the source columns they
 -- aggregate.
@@ -50,13 +55,13 @@ FROM
                         SELECT namespace, workload_kind, workload, container, samples, cpu_usage_quantiles,
                                cpu_usage_max, memory_working_set_max, cpu_throttled_periods, cpu_periods
                         FROM usage_daily
-                        WHERE cluster = @cluster AND has(@namespaces, namespace)
+                        WHERE cluster = @cluster AND namespace >= @ns_min AND namespace <= @ns_max AND has(@namespaces, namespace)
                           AND day >= toDate(toDateTime(@days_from, 'UTC')) AND day < toDate(toDateTime(@days_to, 'UTC'))
                         UNION ALL
                         SELECT namespace, workload_kind, workload, container, samples, cpu_usage_quantiles,
                                cpu_usage_max, memory_working_set_max, cpu_throttled_periods, cpu_periods
                         FROM usage_hourly
-                        WHERE cluster = @cluster AND has(@namespaces, namespace)
+                        WHERE cluster = @cluster AND namespace >= @ns_min AND namespace <= @ns_max AND has(@namespaces, namespace)
                           AND hour >= toDateTime(@from, 'UTC') AND hour < toDateTime(@to, 'UTC')
                           AND (hour < toDateTime(@days_from, 'UTC') OR hour >= toDateTime(@days_to, 'UTC'))
                     )
@@ -74,7 +79,7 @@ FROM
                                minMerge(first_seen) AS pod_first,
                                maxMerge(last_seen)  AS pod_last
                         FROM usage_pods_daily
-                        WHERE cluster = @cluster AND has(@namespaces, namespace)
+                        WHERE cluster = @cluster AND namespace >= @ns_min AND namespace <= @ns_max AND has(@namespaces, namespace)
                           AND day >= toDate(toDateTime(@from, 'UTC')) AND day <= toDate(toDateTime(@to - 1, 'UTC'))
                         GROUP BY namespace, workload_kind, workload, container, pod
                         HAVING pod_last >= @from AND pod_first < @to
@@ -94,9 +99,14 @@ FROM
                        argMax(cpu_limit_cores, ts)             AS cur_cpu_limit,
                        toFloat64(argMax(memory_request_bytes, ts)) AS cur_mem_request,
                        toFloat64(argMax(memory_limit_bytes, ts))   AS cur_mem_limit
-                FROM containers
-                WHERE cluster = @cluster AND has(@namespaces, namespace)
-                  AND ts >= toDateTime(@to, 'UTC') - 86400 AND ts < toDateTime(@to, 'UTC')
+                FROM
+                (
+                    SELECT namespace, workload_kind, workload, container, ts, cpu_request_cores, cpu_limit_cores,
+                           memory_request_bytes, memory_limit_bytes
+                    FROM containers
+                    WHERE cluster = @cluster AND namespace >= @ns_min AND namespace <= @ns_max AND has(@namespaces, namespace)
+                      AND ts >= toDateTime(@to, 'UTC') - 86400 AND ts < toDateTime(@to, 'UTC')
+                )
                 GROUP BY namespace, workload_kind, workload, container
             ) AS r2
             USING (namespace, workload_kind, workload, container)
@@ -109,9 +119,13 @@ FROM
                    CAST(container AS String)     AS container,
                    sum(greatest(count, 1))       AS oom_kills,
                    toFloat64(max(memory_limit_bytes)) AS oom_limit
-            FROM container_events FINAL
-            WHERE cluster = @cluster AND has(@namespaces, namespace) AND kind = 'oom-kill'
-              AND ts >= toDateTime(@from, 'UTC') AND ts < toDateTime(@to, 'UTC')
+            FROM
+            (
+                SELECT namespace, workload_kind, workload, container, count, memory_limit_bytes
+                FROM container_events FINAL
+                WHERE cluster = @cluster AND namespace >= @ns_min AND namespace <= @ns_max AND has(@namespaces, namespace)
+                  AND kind = 'oom-kill' AND ts >= toDateTime(@from, 'UTC') AND ts < toDateTime(@to, 'UTC')
+            )
             GROUP BY namespace, workload_kind, workload, container
         ) AS r3
         USING (namespace, workload_kind, workload, container)
@@ -126,9 +140,13 @@ FROM
                    CAST(target_kind AS String) AS workload_kind,
                    target_name                 AS workload,
                    argMax(resources, ts)       AS hpa_latest
-            FROM autoscalers
-            WHERE cluster = @cluster AND has(@namespaces, namespace)
-              AND ts >= toDateTime(@to, 'UTC') - 86400 AND ts < toDateTime(@to, 'UTC')
+            FROM
+            (
+                SELECT namespace, name, target_kind, target_name, resources, ts
+                FROM autoscalers
+                WHERE cluster = @cluster AND namespace >= @ns_min AND namespace <= @ns_max AND has(@namespaces, namespace)
+                  AND ts >= toDateTime(@to, 'UTC') - 86400 AND ts < toDateTime(@to, 'UTC')
+            )
             GROUP BY namespace, name, workload_kind, workload
         )
         GROUP BY namespace, workload_kind, workload
@@ -142,9 +160,13 @@ ANY LEFT JOIN
            workload,
            if(sum(cpu_core_hours) > 0, sum(cpu_cost) / sum(cpu_core_hours), 0)               AS cpu_rate,
            if(sum(ram_byte_hours) > 0, sum(ram_cost) / (sum(ram_byte_hours) / 1073741824), 0) AS ram_rate
-    FROM cost_daily
-    WHERE cluster = @cluster AND has(@namespaces, namespace) AND is_idle = 0
-      AND day >= toDate(toDateTime(@from, 'UTC')) AND day <= toDate(toDateTime(@to - 1, 'UTC'))
+    FROM
+    (
+        SELECT namespace, workload_kind, workload, cpu_cost, cpu_core_hours, ram_cost, ram_byte_hours
+        FROM cost_daily
+        WHERE cluster = @cluster AND namespace >= @ns_min AND namespace <= @ns_max AND has(@namespaces, namespace)
+          AND is_idle = 0 AND day >= toDate(toDateTime(@from, 'UTC')) AND day <= toDate(toDateTime(@to - 1, 'UTC'))
+    )
     GROUP BY namespace, workload_kind, workload
 ) AS r5
 USING (namespace, workload_kind, workload)
