@@ -32,6 +32,8 @@ Usage:
   reporter qos --clickhouse-dsn DSN --cluster NAME
                                          request = limit findings, node memory overcommit and
                                          OOM-kill order
+  reporter weekly --clickhouse-dsn DSN --cluster NAME --out DIR [--week 2026-W47]
+                                         the week's CSV reports, written atomically into DIR
   reporter schema --clickhouse-dsn DSN    show which schema migrations are applied, pending or skipped
   reporter --version
 
@@ -68,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 		return rightsize(rest, stdout, stderr, lookupEnv, time.Now())
 	case "qos":
 		return qosCommand(rest, stdout, stderr, lookupEnv, time.Now())
+	case "weekly":
+		return weeklyCommand(rest, stdout, stderr, lookupEnv, time.Now())
 	case "schema":
 		return schema(rest, stdout, stderr, lookupEnv)
 	default:
