@@ -60,14 +60,9 @@ $(STATICCHECK):
 bench: stack-up
 	$(WITH_STACK) TALLY_REQUIRE_STACK=1 $(GO) test -p 1 -run '^$$' -bench . -benchmem -count=1 ./...
 
-## demo: brings up the local stack and applies tally's schema to it
+## demo: a synthetic cluster on the local stack, collected into ClickHouse, and the reports
 demo: build stack-up
-	@echo "== tally demo: schema on the local ClickHouse"
-	$(WITH_STACK) bin/collector --clickhouse-dsn "$${TALLY_TEST_CLICKHOUSE_DSN%/*}/tally" --migrate --log-level warn
-	$(WITH_STACK) bin/reporter schema --clickhouse-dsn "$${TALLY_TEST_CLICKHOUSE_DSN%/*}/tally"
-	@echo
-	@echo "The synthetic cluster, collection and the cost and rightsizing reports join this demo"
-	@echo "as they land (see docs/). The stack keeps running: 'make stack-down' stops it."
+	hack/demo/run.sh
 
 ## stack-up / stack-down: the local ClickHouse, Prometheus, etcd and kube-apiserver
 stack-up:
@@ -79,4 +74,4 @@ stack-down:
 ## clean: binaries and the stack's state (keeps cached builds in .cache)
 clean:
 	hack/stack/down.sh --purge
-	rm -rf bin
+	rm -rf bin reports

@@ -44,11 +44,11 @@ OOM-kill first.
 
 Usage:
   reporter qos --clickhouse-dsn DSN --cluster NAME [--window 14d] [--namespace a,b]
-               [--guaranteed-cpu] [--kill-order 5] [--format table|csv|json|yaml]
+               [--guaranteed-cpu] [--kill-order 5] [--at TIME] [--format table|csv|json|yaml]
 
   Memory request = limit = the rightsizing recommendation over --window. CPU request = limit
   only with --guaranteed-cpu or for pods labelled ` + recommend.OptInLabel + `=true.
-  Running containers are read from the latest inventory snapshot before the window's end.
+  Running containers and nodes are the latest inventory snapshot in the hour before --at (now).
 `
 
 // sizingFlags are the flags rightsize and qos share: where to read, what window, which
@@ -198,6 +198,7 @@ func qosCommand(args []string, stdout, stderr io.Writer, lookupEnv func(string) 
 	var f sizingFlags
 	registerSizingFlags(fs, &f)
 	killOrder := fs.Int("kill-order", 5, "show this `many` kill candidates per node (0: all)")
+	atFlag := fs.String("at", "", "describe the containers running at this `time` (RFC 3339; default now)")
 	fs.Usage = cli.Usage(fs, qosSynopsis)
 	if code, ok := parseSizing(fs, args, stderr, lookupEnv); !ok {
 		return code
@@ -207,13 +208,20 @@ func qosCommand(args []string, stdout, stderr io.Writer, lookupEnv func(string) 
 		fmt.Fprintln(stderr, "reporter qos:", oneLine(err))
 		return 2
 	}
+	at := now
+	if *atFlag != "" {
+		if at, err = time.Parse(time.RFC3339, *atFlag); err != nil {
+			fmt.Fprintln(stderr, "reporter qos: --at: want a time in RFC 3339, e.g. 2026-03-16T06:00:00Z")
+			return 2
+		}
+	}
 	ctx, s, done, err := openStore("reporter qos", f, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, oneLine(err))
 		return 1
 	}
 	defer done()
-	rep, err := recommend.QoS(ctx, s, req, recommend.QoSOptions{GuaranteedCPU: f.policy.GuaranteedCPU, KillOrderTop: *killOrder})
+	rep, err := recommend.QoS(ctx, s, req, recommend.QoSOptions{GuaranteedCPU: f.policy.GuaranteedCPU, KillOrderTop: *killOrder, At: at})
 	if err == nil {
 		err = report.QoS{Cluster: f.cluster, Window: window}.Render(stdout, f.format, rep.Findings, rep.Nodes)
 	}

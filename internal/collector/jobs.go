@@ -97,15 +97,22 @@ func (c *Collector) usage(ctx context.Context, now time.Time, stop <-chan struct
 
 // usageInterval writes one interval: the inventory kube-state-metrics knew then (pods that
 // may be gone since), and the usage samples with their workloads.
-func (c *Collector) usageInterval(ctx context.Context, iv Interval, workloads map[podKey]model.WorkloadRef) error {
+func (c *Collector) usageInterval(ctx context.Context, iv Interval, workloads map[podKey]podInfo) error {
 	ks, err := c.deps.Prom.KubeState(ctx, iv.From, iv.To, c.opts.KubeStateStep)
 	if err != nil {
 		return err
 	}
 	if ks.Present {
 		for i := range ks.Containers {
-			ks.Containers[i].Cluster = c.opts.Cluster
-			workloads[podKey{ks.Containers[i].Namespace, ks.Containers[i].Pod}] = ks.Containers[i].Workload
+			ct := &ks.Containers[i]
+			ct.Cluster = c.opts.Cluster
+			k := podKey{ct.Namespace, ct.Pod}
+			// kube-state-metrics carries no pod labels unless allow-listed: a pod the API
+			// server still has lends its labels (team, app) to its history.
+			if live, ok := workloads[k]; ok && len(ct.Labels) == 0 {
+				ct.Labels = live.labels
+			}
+			workloads[k] = podInfo{workload: ct.Workload, labels: ct.Labels}
 		}
 		if err := c.deps.Store.InsertContainers(ctx, ks.Containers); err != nil {
 			return err
@@ -134,8 +141,8 @@ func (c *Collector) usageInterval(ctx context.Context, iv Interval, workloads ma
 	for i := range samples {
 		s := &samples[i]
 		s.Cluster = c.opts.Cluster
-		if w, ok := workloads[podKey{s.Namespace, s.Pod}]; ok {
-			s.Workload = w
+		if p, ok := workloads[podKey{s.Namespace, s.Pod}]; ok {
+			s.Workload = p.workload
 		} else {
 			s.Workload = model.WorkloadRef{Kind: "Pod", Name: s.Pod}
 		}
@@ -149,10 +156,16 @@ func (c *Collector) usageInterval(ctx context.Context, iv Interval, workloads ma
 
 type podKey struct{ namespace, pod string }
 
-func workloadIndex(containers []model.Container) map[podKey]model.WorkloadRef {
-	m := make(map[podKey]model.WorkloadRef, len(containers))
+// podInfo is what the usage job knows of a pod: its workload and its labels.
+type podInfo struct {
+	workload model.WorkloadRef
+	labels   map[string]string
+}
+
+func workloadIndex(containers []model.Container) map[podKey]podInfo {
+	m := make(map[podKey]podInfo, len(containers))
 	for _, ct := range containers {
-		m[podKey{ct.Namespace, ct.Pod}] = ct.Workload
+		m[podKey{ct.Namespace, ct.Pod}] = podInfo{workload: ct.Workload, labels: ct.Labels}
 	}
 	return m
 }

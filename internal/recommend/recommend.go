@@ -20,8 +20,8 @@ import (
 // OptInLabel is the pod label by which a workload opts in to CPU request = limit.
 const OptInLabel = "tally.dev/guaranteed-cpu"
 
-// snapshotLookback is how far before a window's end the latest inventory snapshot is looked
-// for: the inventory runs every minute, and a window ends at the latest at the current hour.
+// snapshotLookback is how far back from the moment a qos report describes the latest
+// inventory snapshot is looked for: the inventory runs every minute.
 const snapshotLookback = time.Hour
 
 // Request says what to recommend for: a cluster's window [From, To), optionally only some
@@ -98,6 +98,9 @@ func selected(all, want []string) []string {
 type QoSOptions struct {
 	GuaranteedCPU bool
 	KillOrderTop  int
+	// At is the moment whose running containers are described: the latest inventory snapshot
+	// in the hour before it. Zero means the window's end.
+	At time.Time
 }
 
 // QoSReport is what `reporter qos` shows.
@@ -108,9 +111,9 @@ type QoSReport struct {
 	SnapshotAt time.Time
 }
 
-// QoS returns the request = limit findings for the containers running at the end of r's
-// window, sized by the window's rightsizing recommendations, and each node's memory
-// overcommit and kill order.
+// QoS returns the request = limit findings for the containers running at o.At (by default
+// the end of r's window), sized by the window's rightsizing recommendations, and each node's
+// memory overcommit and kill order.
 func QoS(ctx context.Context, st *store.Store, r Request, o QoSOptions) (QoSReport, error) {
 	recs, _, err := Rightsizing(ctx, st, r)
 	if err != nil {
@@ -121,7 +124,11 @@ func QoS(ctx context.Context, st *store.Store, r Request, o QoSOptions) (QoSRepo
 		k := qos.Key{Cluster: rec.Cluster, Namespace: rec.Namespace, Workload: rec.Workload, Container: rec.Container}
 		sizing[k] = qos.Sizing{CPURequestCores: rec.Recommended.CPURequest, MemoryBytes: rec.Recommended.MemoryLimit}
 	}
-	recent := store.Window{Cluster: r.Cluster, From: r.To.UTC().Add(-snapshotLookback), To: r.To.UTC()}
+	at := o.At
+	if at.IsZero() {
+		at = r.To
+	}
+	recent := store.Window{Cluster: r.Cluster, From: at.UTC().Add(-snapshotLookback), To: at.UTC().Add(time.Second)}
 	running, err := st.RunningContainers(ctx, recent)
 	if err != nil {
 		return QoSReport{}, err
