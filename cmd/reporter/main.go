@@ -34,6 +34,9 @@ Usage:
                                          OOM-kill order
   reporter weekly --clickhouse-dsn DSN --cluster NAME --out DIR [--week 2026-W47]
                                          the week's CSV reports, written atomically into DIR
+  reporter serve --clickhouse-dsn DSN [--cluster NAME] [--listen :8080] [--reports-dir DIR]
+                                         the reports over HTTP (JSON, CSV, YAML), the weekly
+                                         CSV files on a schedule, /healthz, /readyz, /metrics
   reporter schema --clickhouse-dsn DSN    show which schema migrations are applied, pending or skipped
   reporter --version
 
@@ -72,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 		return qosCommand(rest, stdout, stderr, lookupEnv, time.Now())
 	case "weekly":
 		return weeklyCommand(rest, stdout, stderr, lookupEnv, time.Now())
+	case "serve":
+		return serve(rest, stderr, lookupEnv)
 	case "schema":
 		return schema(rest, stdout, stderr, lookupEnv)
 	default:
