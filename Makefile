@@ -36,9 +36,10 @@ test: stack-up
 	$(WITH_STACK) TALLY_REQUIRE_STACK=1 $(GO) test -p 1 -count=1 -v ./... | hack/gotest-summary.sh
 	$(MAKE) --no-print-directory test-chdb
 
-## test-chdb: the SQL files of sql/ executed on a modern ClickHouse engine (chDB)
+## test-chdb: the SQL files of sql/ and the dashboards' queries executed on a modern ClickHouse engine (chDB)
 test-chdb:
 	CHDB_LIB_PATH=$$(hack/chdb/fetch.sh) $(GO) test -tags chdb -run TestChDB -count=1 -v ./sql/ | hack/gotest-summary.sh
+	CHDB_LIB_PATH=$$(hack/chdb/fetch.sh) $(GO) test -tags chdb -run TestChDB -count=1 -v ./dashboards/ | hack/gotest-summary.sh
 
 ## test-unit: the tests that need no server (integration tests skip)
 test-unit:
@@ -48,7 +49,7 @@ test-unit:
 lint: $(STATICCHECK)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: needs formatting:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) vet -tags chdb ./sql/
+	$(GO) vet -tags chdb ./sql/ ./dashboards/
 	$(STATICCHECK) ./...
 
 $(STATICCHECK):
