@@ -357,26 +357,27 @@ func value(p *float64) float64 {
 	return *p
 }
 
-// Validate reports the first policy number that makes no sense, naming its flag-like field.
+// Validate reports the first policy number that makes no sense (NaN and infinities included),
+// naming its flag-like field.
 func (p Policy) Validate() error {
 	switch {
 	case !(p.CPUPercentile > 0 && p.CPUPercentile < 100):
 		return fmt.Errorf("cpu percentile %v is not in (0, 100)", p.CPUPercentile)
-	case p.CPUFloorCores < 0:
+	case !(p.CPUFloorCores >= 0) || math.IsInf(p.CPUFloorCores, 0):
 		return fmt.Errorf("cpu floor %v cores is negative", p.CPUFloorCores)
-	case p.MemoryBufferPercent < 0 || p.MemoryBufferPercent > 1000:
+	case !(p.MemoryBufferPercent >= 0 && p.MemoryBufferPercent <= 1000):
 		return fmt.Errorf("memory buffer %v%% is not in [0, 1000]", p.MemoryBufferPercent)
-	case p.MemoryFloorBytes < 0:
+	case !(p.MemoryFloorBytes >= 0) || math.IsInf(p.MemoryFloorBytes, 0):
 		return fmt.Errorf("memory floor %v bytes is negative", p.MemoryFloorBytes)
-	case p.OOMLimitFactor < 1:
+	case !(p.OOMLimitFactor >= 1) || math.IsInf(p.OOMLimitFactor, 0):
 		return fmt.Errorf("OOM limit factor %v is below 1", p.OOMLimitFactor)
-	case p.OOMHeadroomBytes < 0:
+	case !(p.OOMHeadroomBytes >= 0) || math.IsInf(p.OOMHeadroomBytes, 0):
 		return fmt.Errorf("OOM headroom %v bytes is negative", p.OOMHeadroomBytes)
-	case p.ThrottleFlagRatio < 0 || p.ThrottleFlagRatio > 1:
+	case !(p.ThrottleFlagRatio >= 0 && p.ThrottleFlagRatio <= 1):
 		return fmt.Errorf("throttle flag ratio %v is not in [0, 1]", p.ThrottleFlagRatio)
 	case p.MinSamples < 0 || p.MinWindow < 0:
 		return fmt.Errorf("minimum data %s and %d samples must not be negative", p.MinWindow, p.MinSamples)
-	case p.HoursPerMonth <= 0:
+	case !(p.HoursPerMonth > 0) || math.IsInf(p.HoursPerMonth, 0):
 		return fmt.Errorf("hours per month %v is not positive", p.HoursPerMonth)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package rightsizing
 
 import (
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -64,6 +65,10 @@ func TestPolicyValidate(t *testing.T) {
 		"throttle ratio 1.5": func(p *Policy) { p.ThrottleFlagRatio = 1.5 },
 		"negative samples":   func(p *Policy) { p.MinSamples = -1 },
 		"zero hours a month": func(p *Policy) { p.HoursPerMonth = 0 },
+		"NaN cpu floor":      func(p *Policy) { p.CPUFloorCores = math.NaN() },
+		"NaN buffer":         func(p *Policy) { p.MemoryBufferPercent = math.NaN() },
+		"infinite headroom":  func(p *Policy) { p.OOMHeadroomBytes = math.Inf(1) },
+		"NaN OOM factor":     func(p *Policy) { p.OOMLimitFactor = math.NaN() },
 	} {
 		p := DefaultPolicy()
 		change(&p)
