@@ -119,6 +119,12 @@ func QoS(ctx context.Context, st *store.Store, r Request, o QoSOptions) (QoSRepo
 	if err != nil {
 		return QoSReport{}, err
 	}
+	return QoSWith(ctx, st, r, o, recs)
+}
+
+// QoSWith is QoS with the window's recommendations already made (by Rightsizing with the
+// same request), so a caller that shows both computes them once.
+func QoSWith(ctx context.Context, st *store.Store, r Request, o QoSOptions, recs []rightsizing.Recommendation) (QoSReport, error) {
 	sizing := make(map[qos.Key]qos.Sizing, len(recs))
 	for _, rec := range recs {
 		k := qos.Key{Cluster: rec.Cluster, Namespace: rec.Namespace, Workload: rec.Workload, Container: rec.Container}

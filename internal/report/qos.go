@@ -13,14 +13,8 @@ import (
 	"github.com/tally-finops/tally/internal/qos"
 )
 
-// CheckQoSFormat reports whether QoS.Render can write format.
-func CheckQoSFormat(format string) error {
-	switch format {
-	case FormatTable, FormatCSV, FormatJSON, FormatYAML:
-		return nil
-	}
-	return fmt.Errorf("unknown format %q (want table, csv, json or yaml)", format)
-}
+// CheckQoSFormat reports whether QoS.Render can write format: the formats of rightsizing.
+func CheckQoSFormat(format string) error { return CheckRightsizingFormat(format) }
 
 // QoS says how to render request = limit findings and the node report.
 type QoS struct {

@@ -135,7 +135,7 @@ func Write(ctx context.Context, st *store.Store, o Options) (Result, error) {
 	if currency == "" {
 		currency = prices.Currency
 	}
-	qos, err := recommend.QoS(ctx, st, req, recommend.QoSOptions{GuaranteedCPU: o.Policy.GuaranteedCPU, KillOrderTop: 5})
+	qos, err := recommend.QoSWith(ctx, st, req, recommend.QoSOptions{GuaranteedCPU: o.Policy.GuaranteedCPU, KillOrderTop: 5}, recs)
 	if err != nil {
 		return res, err
 	}
