@@ -15,8 +15,11 @@ PROM_PORT=${TALLY_PROM_PORT:-19090}
 ETCD_PORT=${TALLY_ETCD_PORT:-12379}
 ETCD_PEER_PORT=${TALLY_ETCD_PEER_PORT:-12380}
 KUBE_PORT=${TALLY_KUBE_PORT:-16443}
+VICTORIA_PORT=${TALLY_VICTORIA_PORT:-18428}
+PROMAUTH_PORT=${TALLY_PROMAUTH_PORT:-19091}
 
-for port in "$CH_TCP_PORT" "$CH_HTTP_PORT" "$PROM_PORT" "$ETCD_PORT" "$ETCD_PEER_PORT" "$KUBE_PORT"; do
+for port in "$CH_TCP_PORT" "$CH_HTTP_PORT" "$PROM_PORT" "$ETCD_PORT" "$ETCD_PEER_PORT" "$KUBE_PORT" \
+	"$VICTORIA_PORT" "$PROMAUTH_PORT"; do
 	if [[ ! $port =~ ^[0-9]+$ ]] || ((10#$port < 1 || 10#$port > 65535)); then
 		echo "stack: invalid port '$port' in the TALLY_*_PORT environment variables" >&2
 		exit 1
@@ -25,7 +28,7 @@ done
 unset port
 
 # Every service this stack manages, in start order (down.sh stops them in reverse).
-SERVICES=(clickhouse prometheus etcd kube-apiserver)
+SERVICES=(clickhouse prometheus etcd kube-apiserver victoria promauth)
 
 say() { echo "stack: $*"; }
 warn() { echo "stack: $*" >&2; }
@@ -135,6 +138,8 @@ service_logs() {
 	prometheus) echo "$STATE/prometheus/prometheus.log" ;;
 	etcd) echo "$STATE/etcd/etcd.log" ;;
 	kube-apiserver) echo "$STATE/kube/kube-apiserver.log" ;;
+	victoria) echo "$STATE/victoria/victoria.log" ;;
+	promauth) echo "$STATE/promauth/prometheus.log" ;;
 	esac
 }
 
@@ -178,19 +183,20 @@ FIXTURE=$STACK_SRC/testdata/fixture.om
 
 prom_ready() { curl -fsS --max-time 2 "$PROM_URL/-/ready" >/dev/null 2>&1; }
 
-# prom_backfill FILE: writes FILE's samples as TSDB blocks into the data dir (Prometheus must be
-# stopped). --max-block-duration is hidden but makes promtool fast (see FACTS.md).
+# prom_backfill FILE [DATA_DIR]: writes FILE's samples as TSDB blocks into the data dir (default:
+# the stack Prometheus's; that Prometheus must be stopped). --max-block-duration is hidden but
+# makes promtool fast (see FACTS.md).
 prom_backfill() {
-	local file=$1 out
+	local file=$1 data=${2:-$PROM_DIR/data} out
 	[[ -r $file ]] || die "cannot read OpenMetrics file $file"
-	mkdir -p "$PROM_DIR/data"
+	mkdir -p "$data"
 	if ! out=$(promtool tsdb create-blocks-from openmetrics --quiet --max-block-duration=168h \
-		"$file" "$PROM_DIR/data" 2>&1); then
+		"$file" "$data" 2>&1); then
 		warn "promtool rejected $file:"
 		echo "$out" >&2
 		return 1
 	fi
-	say "loaded $file into Prometheus"
+	say "loaded $file into $data"
 }
 
 # prom_init_data: the first time the data dir is created, load the test fixture.
@@ -216,6 +222,130 @@ prom_start() {
 		--web.listen-address="127.0.0.1:$PROM_PORT"
 	wait_until prometheus 30 prom_ready
 	say "prometheus ready on $PROM_URL (pid $(service_pid prometheus))"
+}
+
+# ---------------------------------------------------------------------------------------------
+# promauth: a second Prometheus that requires TLS and basic auth (--web.config.file), for the
+# tests of tally's HTTP client configuration. It starts empty; tests load their own data with
+# promauth-load.sh. Shared by up.sh and promauth-load.sh.
+
+PROMAUTH_DIR=$STATE/promauth
+PROMAUTH_URL=https://127.0.0.1:$PROMAUTH_PORT
+PROMAUTH_USER=tally
+
+# promauth_curl ARGS...: curl with the promauth CA and credentials (from a config on stdin, so
+# the password does not show in the process list).
+promauth_curl() {
+	curl -K- --cacert "$PROMAUTH_DIR/ca.crt" "$@" <<<"user = \"$PROMAUTH_USER:$(<"$PROMAUTH_DIR/password")\""
+}
+
+promauth_ready() { promauth_curl -fsS --max-time 2 "$PROMAUTH_URL/-/ready" >/dev/null 2>&1; }
+
+# promauth_credentials: a CA, a server certificate for 127.0.0.1 and localhost, a password and
+# its bcrypt hash, generated once into the state dir.
+promauth_credentials() {
+	local d=$PROMAUTH_DIR hash go
+	mkdir -p "$d"
+	(
+		umask 077
+		if [[ ! -s $d/ca.crt || ! -s $d/server.crt || ! -s $d/server.key ]]; then
+			cat >"$d/openssl.cnf" <<-EOF
+				# Written by hack/stack/up.sh.
+				[req]
+				distinguished_name = dn
+				prompt = no
+				[dn]
+				CN = tally test CA
+				[ca]
+				basicConstraints = critical, CA:TRUE
+				keyUsage = critical, keyCertSign, cRLSign
+				subjectKeyIdentifier = hash
+				[server]
+				basicConstraints = CA:FALSE
+				keyUsage = critical, digitalSignature, keyEncipherment
+				extendedKeyUsage = serverAuth
+				subjectAltName = IP:127.0.0.1, DNS:localhost
+			EOF
+			openssl req -x509 -config "$d/openssl.cnf" -extensions ca -newkey rsa:2048 -nodes \
+				-keyout "$d/ca.key" -out "$d/ca.crt" -days 3650 2>/dev/null
+			openssl req -new -config "$d/openssl.cnf" -subj /CN=127.0.0.1 -newkey rsa:2048 -nodes \
+				-keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+			openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+				-set_serial "0x$(openssl rand -hex 8)" -days 3650 -extfile "$d/openssl.cnf" \
+				-extensions server -out "$d/server.crt" 2>/dev/null
+			rm -f "$d/server.csr"
+		fi
+		if [[ ! -s $d/password ]]; then
+			openssl rand -hex 16 >"$d/password"
+			rm -f "$d/password.bcrypt"
+		fi
+		if [[ ! -s $d/password.bcrypt ]]; then
+			# Prometheus's web config wants bcrypt, which openssl cannot make.
+			go=$(command -v go || echo /usr/local/go/bin/go)
+			hash=$(cd "$REPO_ROOT" && "$go" run ./hack/stack/bcrypt <"$d/password") ||
+				die "could not hash the promauth password (go run ./hack/stack/bcrypt)"
+			echo "$hash" >"$d/password.bcrypt"
+		fi
+	) || exit 1
+	chmod 644 "$d/ca.crt"
+}
+
+# promauth_start: starts the promauth Prometheus (not running, port checked by the caller) and
+# waits until it is ready.
+promauth_start() {
+	promauth_credentials
+	cat >"$PROMAUTH_DIR/prometheus.yml" <<-EOF
+		# Written by hack/stack/up.sh. No scrape jobs: data comes from promauth-load.sh.
+		global:
+		  scrape_interval: 30s
+		scrape_configs: []
+	EOF
+	(
+		umask 077
+		cat >"$PROMAUTH_DIR/web.yml" <<-EOF
+			# Written by hack/stack/up.sh.
+			tls_server_config:
+			  cert_file: $PROMAUTH_DIR/server.crt
+			  key_file: $PROMAUTH_DIR/server.key
+			basic_auth_users:
+			  $PROMAUTH_USER: $(<"$PROMAUTH_DIR/password.bcrypt")
+		EOF
+	)
+	mkdir -p "$PROMAUTH_DIR/data"
+	spawn promauth "$PROMAUTH_DIR/prometheus.log" prometheus \
+		--config.file="$PROMAUTH_DIR/prometheus.yml" \
+		--web.config.file="$PROMAUTH_DIR/web.yml" \
+		--storage.tsdb.path="$PROMAUTH_DIR/data" \
+		--storage.tsdb.retention.time=3650d \
+		--web.listen-address="127.0.0.1:$PROMAUTH_PORT"
+	wait_until promauth 30 promauth_ready
+	say "promauth (Prometheus with TLS and basic auth) ready on $PROMAUTH_URL (pid $(service_pid promauth))"
+}
+
+# ---------------------------------------------------------------------------------------------
+# victoria: a single-node VictoriaMetrics, a second Prometheus-compatible store. Tests import
+# their own data through its HTTP API.
+
+VICTORIA_DIR=$STATE/victoria
+VICTORIA_URL=http://127.0.0.1:$VICTORIA_PORT
+
+victoria_ready() { [[ $(curl -fsS --max-time 2 "$VICTORIA_URL/health" 2>/dev/null) == OK ]]; }
+
+# victoria_start: starts VictoriaMetrics (not running, port checked by the caller) and waits
+# until it is ready. The tests' samples are years old: -retentionPeriod keeps them. Answers are
+# not cached (-search.disableCache), so data imported a moment ago shows at once, and
+# -search.latencyOffset=0s does not hide the newest samples.
+victoria_start() {
+	mkdir -p "$VICTORIA_DIR"
+	spawn victoria "$VICTORIA_DIR/victoria.log" "$(command -v victoria-metrics || echo /usr/bin/victoria-metrics)" \
+		-storageDataPath="$VICTORIA_DIR/data" \
+		-retentionPeriod=100y \
+		-httpListenAddr="127.0.0.1:$VICTORIA_PORT" \
+		-search.disableCache \
+		-search.latencyOffset=0s \
+		-loggerLevel=WARN
+	wait_until victoria 30 victoria_ready
+	say "victoria-metrics ready on $VICTORIA_URL (pid $(service_pid victoria))"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Starts the local test stack (real servers on 127.0.0.1 only): ClickHouse, Prometheus and a
-# Kubernetes API server (etcd + kube-apiserver). Idempotent: running services are left alone.
+# Starts the local test stack (real servers on 127.0.0.1 only): ClickHouse, Prometheus, a
+# Kubernetes API server (etcd + kube-apiserver), VictoriaMetrics (victoria) and a Prometheus
+# behind TLS and basic auth (promauth). Idempotent: running services are left alone.
 #
-#   hack/stack/up.sh [all|clickhouse|prometheus|kube]...   (default: all)
+#   hack/stack/up.sh [all|clickhouse|prometheus|kube|victoria|promauth]...   (default: all)
 #
 # See hack/stack/README.md.
 set -euo pipefail
 
-# The kube-apiserver release; hack/kube-apiserver/go.mod must pin the same k8s.io/kubernetes.
+# The Kubernetes release; hack/kubernetes/go.mod must pin the same k8s.io/kubernetes.
 KUBE_VERSION=v1.35.4
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { die "usage: up.sh [all|clickhouse|prometheus|kube]..."; }
+usage() { die "usage: up.sh [all|clickhouse|prometheus|kube|victoria|promauth]..."; }
 
 # ---------------------------------------------------------------------------------------------
 # ClickHouse
@@ -149,11 +150,38 @@ up_prometheus() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# promauth and victoria (start-up code shared with promauth-load.sh lives in lib.sh)
+
+up_promauth() {
+	if service_pid promauth >/dev/null; then
+		wait_until promauth 30 promauth_ready
+		say "promauth already running"
+		return
+	fi
+	clean_stale promauth
+	require_free_port "$PROMAUTH_PORT"
+	say "starting promauth"
+	promauth_start
+}
+
+up_victoria() {
+	if service_pid victoria >/dev/null; then
+		wait_until victoria 30 victoria_ready
+		say "victoria already running"
+		return
+	fi
+	clean_stale victoria
+	require_free_port "$VICTORIA_PORT"
+	say "starting victoria-metrics"
+	victoria_start
+}
+
+# ---------------------------------------------------------------------------------------------
 # Kubernetes API: etcd + kube-apiserver
 
 ETCD_DIR=$STATE/etcd
 KUBE_DIR=$STATE/kube
-KAS_BIN=$CACHE/bin/kube-apiserver-$KUBE_VERSION
+KAS_BIN= # set by build_kube_apiserver
 
 etcd_ready() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" 2>/dev/null | grep -q '"health":"true"'; }
 kube_ready() {
@@ -161,25 +189,14 @@ kube_ready() {
 		"https://127.0.0.1:$KUBE_PORT/readyz" 2>/dev/null) == ok ]]
 }
 
+# build_kube_apiserver sets KAS_BIN to the kube-apiserver of the pinned Kubernetes build
+# (hack/kubernetes/build.sh builds all of that release's binaries once and caches them).
 build_kube_apiserver() {
-	[[ -x $KAS_BIN ]] && return 0
-	local src=$REPO_ROOT/hack/kube-apiserver go lock
-	grep -q "k8s.io/kubernetes $KUBE_VERSION\$" "$src/go.mod" ||
-		die "$src/go.mod does not require k8s.io/kubernetes $KUBE_VERSION (KUBE_VERSION in up.sh)"
-	go=$(command -v go || echo /usr/local/go/bin/go)
-	[[ -x $go ]] || die "Go is needed to build kube-apiserver (not on PATH)"
-	mkdir -p "$CACHE/bin"
-	# One build at a time; a second up.sh waits here and then finds the binary.
-	exec {lock}>"$CACHE/bin/.kube-apiserver.lock"
-	flock "$lock"
-	if [[ ! -x $KAS_BIN ]]; then
-		say "building kube-apiserver $KUBE_VERSION (first run only, ~4 min)"
-		(cd "$src" && GOWORK=off CGO_ENABLED=0 "$go" build -trimpath -ldflags "-s -w" \
-			-o "$KAS_BIN.tmp" k8s.io/kubernetes/cmd/kube-apiserver) ||
-			die "building kube-apiserver $KUBE_VERSION failed"
-		mv -f "$KAS_BIN.tmp" "$KAS_BIN"
-	fi
-	exec {lock}>&-
+	local dir
+	dir=$("$REPO_ROOT/hack/kubernetes/build.sh") || die "building Kubernetes $KUBE_VERSION failed"
+	[[ $dir == */kubernetes-$KUBE_VERSION ]] ||
+		die "hack/kubernetes/go.mod does not pin Kubernetes $KUBE_VERSION (KUBE_VERSION in up.sh)"
+	KAS_BIN=$dir/kube-apiserver
 }
 
 # kube_credentials: token, token file and service-account key pair, generated once.
@@ -282,14 +299,16 @@ up_kube_apiserver() {
 # ---------------------------------------------------------------------------------------------
 
 main() {
-	local want_ch=0 want_prom=0 want_kube=0 arg
+	local want_ch=0 want_prom=0 want_kube=0 want_victoria=0 want_promauth=0 arg
 	(($#)) || set -- all
 	for arg in "$@"; do
 		case $arg in
-		all) want_ch=1 want_prom=1 want_kube=1 ;;
+		all) want_ch=1 want_prom=1 want_kube=1 want_victoria=1 want_promauth=1 ;;
 		clickhouse) want_ch=1 ;;
 		prometheus) want_prom=1 ;;
 		kube) want_kube=1 ;;
+		victoria) want_victoria=1 ;;
+		promauth) want_promauth=1 ;;
 		*) usage ;;
 		esac
 	done
@@ -309,6 +328,14 @@ main() {
 		[[ -x /usr/bin/etcd ]] || need etcd etcd-server
 		need openssl openssl
 	fi
+	if ((want_victoria)); then
+		[[ -x /usr/bin/victoria-metrics ]] || need victoria-metrics victoria-metrics
+	fi
+	if ((want_promauth)); then
+		need prometheus prometheus
+		need promtool prometheus
+		need openssl openssl
+	fi
 	install_missing
 
 	mkdir -p "$STATE"
@@ -321,6 +348,12 @@ main() {
 	if ((want_kube)); then
 		up_etcd
 		up_kube_apiserver
+	fi
+	if ((want_victoria)); then
+		up_victoria
+	fi
+	if ((want_promauth)); then
+		up_promauth
 	fi
 
 	say "up: state in $STATE"

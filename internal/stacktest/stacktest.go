@@ -37,3 +37,24 @@ func PrometheusURL(t testing.TB) string { return lookup(t, "TALLY_TEST_PROMETHEU
 
 // Kubeconfig is the path of a kubeconfig for the stack's kube-apiserver.
 func Kubeconfig(t testing.TB) string { return lookup(t, "TALLY_TEST_KUBECONFIG") }
+
+// PromAuthServer is the stack's second Prometheus, which requires TLS and basic auth.
+type PromAuthServer struct {
+	URL          string // https base URL
+	CAFile       string // the CA that signed its certificate (PEM)
+	User         string
+	PasswordFile string // holds User's password
+}
+
+// PromAuth describes the stack's Prometheus behind TLS and basic auth (up.sh promauth).
+func PromAuth(t testing.TB) PromAuthServer {
+	return PromAuthServer{
+		URL:          lookup(t, "TALLY_TEST_PROMAUTH_URL"),
+		CAFile:       lookup(t, "TALLY_TEST_PROMAUTH_CA"),
+		User:         lookup(t, "TALLY_TEST_PROMAUTH_USER"),
+		PasswordFile: lookup(t, "TALLY_TEST_PROMAUTH_PASSWORD_FILE"),
+	}
+}
+
+// VictoriaURL is the base URL of the stack's single-node VictoriaMetrics (up.sh victoria).
+func VictoriaURL(t testing.TB) string { return lookup(t, "TALLY_TEST_VICTORIA_URL") }
