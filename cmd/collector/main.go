@@ -33,6 +33,7 @@ collector — writes a Kubernetes cluster's requests, usage and node prices to C
 
 Usage:
   collector --prometheus-url URL --clickhouse-dsn DSN --pricing FILE --cluster NAME
+            [--prometheus-config FILE] [--prometheus-selector MATCHERS]
             [--kubeconfig PATH] [--once] [--backfill 14d] [--listen :9464]
   collector --clickhouse-dsn DSN --migrate    apply the schema migrations and exit
   collector --version
@@ -42,8 +43,9 @@ Without --kubeconfig the collector uses its in-cluster service account.
 
 type options struct {
 	kubeconfig, prometheusURL, dsn, pricing, cluster, listen string
+	prometheusConfig, prometheusSelector                     string
 	once, migrate                                            bool
-	backfill, retention                                      cli.Duration
+	backfill, retention, usageDelay, usageEvery              cli.Duration
 	connectTimeout                                           time.Duration
 	logLevel, logFormat                                      string
 }
@@ -55,14 +57,19 @@ func main() {
 func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
 	fs := flag.NewFlagSet("collector", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	o := options{backfill: cli.Duration(14 * 24 * time.Hour), retention: cli.Duration(35 * 24 * time.Hour)}
+	o := options{backfill: cli.Duration(14 * 24 * time.Hour), retention: cli.Duration(35 * 24 * time.Hour),
+		usageDelay: cli.Duration(2 * time.Minute), usageEvery: cli.Duration(5 * time.Minute)}
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig `path`; empty: in-cluster config")
 	fs.StringVar(&o.prometheusURL, "prometheus-url", "", "Prometheus base `URL`, e.g. http://prometheus:9090")
+	fs.StringVar(&o.prometheusConfig, "prometheus-config", "", "Prometheus HTTP client config `file` (YAML, Prometheus's http_config: authorization, basic_auth, tls_config, proxy_url, http_headers)")
+	fs.StringVar(&o.prometheusSelector, "prometheus-selector", "", "label `matchers` added to every Prometheus query, e.g. 'cluster=\"prod\"'")
 	fs.StringVar(&o.dsn, "clickhouse-dsn", "", "ClickHouse native-protocol `DSN`, e.g. clickhouse://user:password@host:9000/tally")
 	fs.StringVar(&o.pricing, "pricing", "", "price book `file` (YAML)")
 	fs.StringVar(&o.cluster, "cluster", "", "`name` of this cluster in tally's data")
 	fs.BoolVar(&o.once, "once", false, "run every job for all intervals due up to now (catch-up included), then exit")
 	fs.Var(&o.backfill, "backfill", "how far back to catch up from Prometheus history (`duration`, e.g. 14d)")
+	fs.Var(&o.usageDelay, "usage-delay", "collect a minute's usage this long after it ends (`duration`; at least the scrape interval + 1m)")
+	fs.Var(&o.usageEvery, "usage-every", "run the usage job every `duration` (whole minutes dividing an hour)")
 	fs.Var(&o.retention, "retention", "drop raw samples and snapshots older than this (`duration`; 0 keeps all)")
 	fs.StringVar(&o.listen, "listen", ":9464", "`address` of /metrics, /healthz and /readyz (empty: none)")
 	fs.BoolVar(&o.migrate, "migrate", false, "apply the schema migrations and exit")
@@ -147,12 +154,28 @@ func migrate(ctx context.Context, o options, stdout io.Writer, logger *slog.Logg
 	return nil
 }
 
+// promOptions reads the Prometheus flags; its errors name the flag.
+func promOptions(o options) (prom.Options, error) {
+	httpConfig, err := prom.LoadHTTPConfigFile(o.prometheusConfig)
+	if err != nil {
+		return prom.Options{}, fmt.Errorf("--prometheus-config: %w", err)
+	}
+	if err := prom.CheckSelector(o.prometheusSelector); err != nil {
+		return prom.Options{}, fmt.Errorf("--prometheus-selector: %w", err)
+	}
+	return prom.Options{URL: o.prometheusURL, HTTPConfig: httpConfig, Selector: o.prometheusSelector}, nil
+}
+
 func collect(ctx context.Context, o options, logger *slog.Logger) error {
-	book, err := pricing.Load(o.pricing)
+	popts, err := promOptions(o)
 	if err != nil {
 		return err
 	}
-	promClient, err := prom.New(prom.Options{URL: o.prometheusURL}, logger)
+	promClient, err := prom.New(popts, logger)
+	if err != nil {
+		return err
+	}
+	book, err := pricing.Load(o.pricing)
 	if err != nil {
 		return err
 	}
@@ -182,6 +205,7 @@ func collect(ctx context.Context, o options, logger *slog.Logger) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	c, err := collector.New(collector.Options{
 		Cluster: o.cluster, Backfill: time.Duration(o.backfill), Retention: time.Duration(o.retention),
+		UsageDelay: time.Duration(o.usageDelay), UsageEvery: time.Duration(o.usageEvery),
 	}, collector.Deps{Store: s, Prom: promClient, Inventory: inv, Prices: book}, logger, reg)
 	if err != nil {
 		return err

@@ -2,12 +2,31 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
+func writeConfig(t *testing.T, content string) string {
+	t.Helper()
+	name := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
 func TestRun(t *testing.T) {
 	noEnv := func(string) (string, bool) { return "", false }
+	badConfig := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(badConfig, []byte("basic_auth:\n  username: tally\n  passwrd: hunter-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Everything the collector needs but a reachable server: the Prometheus flags are checked
+	// before anything is dialled.
+	required := []string{"--clickhouse-dsn", "clickhouse://127.0.0.1:1/db", "--prometheus-url", "http://127.0.0.1:1", "--pricing", "/nonexistent", "--cluster", "c"}
+	with := func(extra ...string) []string { return append(append([]string{}, required...), extra...) }
 	tests := []struct {
 		name     string
 		args     []string
@@ -26,6 +45,13 @@ func TestRun(t *testing.T) {
 		{"bad log level", []string{"--migrate", "--log-level", "loud"}, noEnv, 2, "", "invalid log level"},
 		{"bad env value", []string{"--migrate"}, func(k string) (string, bool) { return "soon", k == "TALLY_CLICKHOUSE_CONNECT_TIMEOUT" }, 2, "", "TALLY_CLICKHOUSE_CONNECT_TIMEOUT"},
 		{"http dsn", []string{"--migrate", "--clickhouse-dsn", "http://u:secret@h:8123/db"}, noEnv, 1, "", "native protocol"},
+		{"help names the prometheus flags", []string{"--help"}, noEnv, 0, "", "--prometheus-selector matchers"},
+		{"help names the prometheus config variable", []string{"--help"}, noEnv, 0, "", "[TALLY_PROMETHEUS_CONFIG]"},
+		{"bad selector", with("--prometheus-selector", `cluster=`), noEnv, 1, "", "--prometheus-selector: prometheus selector {cluster=}"},
+		{"bad selector from env", required, func(k string) (string, bool) { return `__name__="up"`, k == "TALLY_PROMETHEUS_SELECTOR" }, 1, "", "--prometheus-selector"},
+		{"bad prometheus config", with("--prometheus-config", badConfig), noEnv, 1, "", "--prometheus-config: read prometheus http config " + badConfig + ": yaml: unmarshal errors: line 3: field passwrd not found"},
+		{"missing prometheus config", required, func(k string) (string, bool) { return "/nonexistent.yml", k == "TALLY_PROMETHEUS_CONFIG" }, 1, "", "--prometheus-config"},
+		{"prometheus config and url credentials", with("--prometheus-url", "http://u:secret@127.0.0.1:1", "--prometheus-config", writeConfig(t, "authorization:\n  credentials: tok\n")), noEnv, 1, "", "use one of them"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -39,9 +39,17 @@ const (
 
 // Options configure the collector. Zero values take the defaults.
 type Options struct {
-	Cluster       string
-	Backfill      time.Duration // how far back a job catches up; default 14 days
-	UsageDelay    time.Duration // how long after a minute ends before it is collected; default 2m
+	Cluster  string
+	Backfill time.Duration // how far back a job catches up; default 14 days
+	// UsageDelay is how long after a minute ends before it is collected; default 2m. It
+	// must cover the scrape interval and Prometheus's ingestion: usage reads the sample
+	// after each interval to split the CPU time between two samples (prom.Client.Usage).
+	// The usage job runs on multiples of UsageEvery, so it collects up to
+	// now − UsageDelay rounded down to UsageEvery.
+	UsageDelay time.Duration
+	// UsageEvery is how often the usage job runs and the size its intervals are rounded
+	// to: a whole number of minutes dividing an hour; default 5m.
+	UsageEvery    time.Duration
 	Chunk         time.Duration // the longest interval written as one batch; default 40m
 	KubeStateStep time.Duration // resolution of inventory rebuilt from kube-state-metrics; default 5m
 	Retention     time.Duration // raw samples and snapshots older than this are dropped; 0 keeps all; default 35 days
@@ -58,6 +66,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.UsageDelay <= 0 {
 		o.UsageDelay = 2 * time.Minute
+	}
+	if o.UsageEvery <= 0 {
+		o.UsageEvery = 5 * time.Minute
 	}
 	if o.Chunk <= 0 {
 		o.Chunk = 40 * time.Minute
@@ -105,6 +116,9 @@ func New(opts Options, deps Deps, logger *slog.Logger, reg prometheus.Registerer
 		return nil, errors.New("collector: store, Prometheus client, inventory and price book are all required")
 	}
 	opts = opts.withDefaults()
+	if e := opts.UsageEvery; e%time.Minute != 0 || time.Hour%e != 0 {
+		return nil, fmt.Errorf("collector: usage interval %s: must be a whole number of minutes that divides an hour", e)
+	}
 	if err := opts.Rightsizing.Validate(); err != nil {
 		return nil, fmt.Errorf("collector: rightsizing policy: %w", err)
 	}
@@ -132,7 +146,7 @@ func (c *Collector) jobs() []struct {
 		run            jobFunc
 	}{
 		{JobInventory, "* * * * *", c.inventory},
-		{JobUsage, "*/5 * * * *", c.usage},
+		{JobUsage, fmt.Sprintf("*/%d * * * *", int(c.opts.UsageEvery/time.Minute)), c.usage},
 		{JobPrices, "0 * * * *", c.prices},
 		{JobAllocation, "10 * * * *", c.allocate},
 		{JobRecommendations, "20 0 * * *", c.recommendations},

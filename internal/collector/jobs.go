@@ -64,7 +64,7 @@ func eventKey(e model.ContainerEvent) string {
 // by chunk, moving the watermark after each chunk. At shutdown it stops after the chunk in
 // flight; the next start resumes at the watermark.
 func (c *Collector) usage(ctx context.Context, now time.Time, stop <-chan struct{}) error {
-	end := now.Add(-c.opts.UsageDelay).Truncate(5 * time.Minute)
+	end := now.Add(-c.opts.UsageDelay).Truncate(c.opts.UsageEvery)
 	wm, err := c.watermark(ctx, JobUsage)
 	if err != nil {
 		return err

@@ -202,6 +202,8 @@ type apiBody struct {
 	errorType string
 	errorMsg  string
 	warnings  []string
+	infos     []string // Prometheus 3's informational annotations
+	partial   bool     // VictoriaMetrics' isPartial: some storage nodes did not answer
 }
 
 // decodeInto reads an HTTP API response from r as a stream, series by series, appending each
@@ -228,9 +230,17 @@ func decodeInto[L any](r io.Reader, t *table[L]) (apiBody, error) {
 			var w []string
 			err = dec.Decode(&w)
 			body.warnings = append(body.warnings, w...)
+		case "infos":
+			var w []string
+			err = dec.Decode(&w)
+			body.infos = append(body.infos, w...)
+		case "isPartial": // before or after "data": the table is used only after the whole body
+			var p *bool
+			err = dec.Decode(&p)
+			body.partial = body.partial || (p != nil && *p)
 		case "data":
 			err = decodeData(dec, t)
-		default: // "infos" and whatever later versions add
+		default: // "stats", "trace" and whatever later versions add
 			err = dec.Decode(&json.RawMessage{})
 		}
 		if err != nil {

@@ -70,6 +70,8 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.mu.Unlock()
 		writeMatrix(bw, n, int64(start), int64(step), points, func(i int, ts int64) float64 {
 			switch {
+			case strings.Contains(query, "timestamp("):
+				return float64(ts) // sampled at the evaluation time
 			case strings.Contains(query, "start_time"):
 				return float64(start - 86400) // started a day before
 			case strings.Contains(query, "memory"):

@@ -1,7 +1,10 @@
 package prom
 
 import (
+	"compress/gzip"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,8 +69,14 @@ func fetch[L any](ctx context.Context, c *Client, r request, seriesHint int) (*t
 	return t, nil
 }
 
-// do runs r until it succeeds, fails for good, or runs out of attempts.
+// do runs r until it succeeds, fails for good, or runs out of attempts. r's query is
+// restricted by the Client's selector first.
 func (c *Client) do(ctx context.Context, r request, decode func(io.Reader) (apiBody, error)) error {
+	q, err := c.scope.rewrite(r.query)
+	if err != nil {
+		return err
+	}
+	r.query = q
 	for attempt := 1; ; attempt++ {
 		err := c.attempt(ctx, r, decode)
 		if err == nil {
@@ -111,6 +120,9 @@ func (c *Client) attempt(ctx context.Context, r request, decode func(io.Reader) 
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
+	// Asked for by hand: prometheus/common's transport does not negotiate compression, and
+	// answers are large JSON that shrinks about tenfold.
+	req.Header.Set("Accept-Encoding", "gzip")
 	if c.user != nil {
 		password, _ := c.user.Password()
 		req.SetBasicAuth(c.user.Username(), password)
@@ -124,20 +136,68 @@ func (c *Client) attempt(ctx context.Context, r request, decode func(io.Reader) 
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096)) // lets the connection be reused
 		_ = resp.Body.Close()
 	}()
-	if resp.StatusCode != http.StatusOK {
-		return statusError(resp)
+	var in io.Reader = resp.Body
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return c.transportError(ctx, actx, err)
+		}
+		defer zr.Close()
+		in = zr
 	}
-	body, err := decode(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return statusError(resp.StatusCode, resp.Header, in)
+	}
+	body, err := decode(in)
 	if err != nil {
 		return c.transportError(ctx, actx, err)
 	}
 	if body.status != "success" {
 		return &apiError{StatusCode: resp.StatusCode, Type: body.errorType, Message: body.errorMsg}
 	}
+	infos, warnings := body.infos, body.warnings[:0:0]
 	for _, w := range body.warnings {
-		c.log.Warn("prometheus warning", "what", r.what, "window", r.window(), "warning", w)
+		if strings.HasPrefix(w, promQLInfo) { // Prometheus 2.x sends its infos as warnings
+			infos = append(infos, w)
+		} else {
+			warnings = append(warnings, w)
+		}
+	}
+	for _, info := range infos {
+		c.log.Debug("prometheus info", "what", r.what, "window", r.window(), "info", info)
+	}
+	if body.partial || len(warnings) > 0 {
+		return &incompleteError{partial: body.partial, warnings: warnings}
 	}
 	return nil
+}
+
+// promQLInfo starts the informational annotations of Prometheus's engine ("PromQL info:
+// metric might not be a counter, ..."): notes on the query, not a sign of missing data.
+const promQLInfo = "PromQL info:"
+
+// incompleteError is an answer the server itself says may lack data: partial (VictoriaMetrics'
+// isPartial, when storage nodes did not answer) or with warnings (Prometheus, Thanos and
+// Mimir report missing stores and dropped data as warnings). Such an answer is never used as
+// if it were complete; asking again usually gets a whole one.
+type incompleteError struct {
+	partial  bool
+	warnings []string
+}
+
+func (e *incompleteError) Error() string {
+	var b strings.Builder
+	b.WriteString("prometheus answered")
+	if e.partial {
+		b.WriteString(" a partial result")
+		if len(e.warnings) > 0 {
+			b.WriteString(" and")
+		}
+	}
+	if len(e.warnings) > 0 {
+		fmt.Fprintf(&b, " with warnings: %s", strings.Join(e.warnings, "; "))
+	}
+	return b.String()
 }
 
 // url is r's request URL.
@@ -200,6 +260,9 @@ func (e *apiError) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}
+	if e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden {
+		b.WriteString(" (check the credentials in the prometheus url or http config)")
+	}
 	return b.String()
 }
 
@@ -217,9 +280,9 @@ func (e *apiError) temporary() bool {
 
 // statusError reads an HTTP error response: Prometheus's JSON error when it sent one, else
 // the start of whatever came (a proxy's page).
-func statusError(resp *http.Response) error {
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	e := &apiError{StatusCode: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+func statusError(code int, h http.Header, r io.Reader) error {
+	raw, _ := io.ReadAll(io.LimitReader(r, 64<<10))
+	e := &apiError{StatusCode: code, RetryAfter: retryAfter(h.Get("Retry-After"))}
 	var body struct {
 		ErrorType string `json:"errorType"`
 		Error     string `json:"error"`
@@ -253,15 +316,26 @@ func retryAfter(v string) time.Duration {
 func retryable(err error) bool {
 	var (
 		ae  *apiError
+		ie  *incompleteError
 		fe  *formatError
+		qe  *queryError
 		se  *json.SyntaxError
 		ute *json.UnmarshalTypeError
+		cve *tls.CertificateVerificationError
+		uae x509.UnknownAuthorityError
+		he  x509.HostnameError
+		cie x509.CertificateInvalidError
+		rhe tls.RecordHeaderError
 	)
 	switch {
 	case errors.As(err, &ae):
 		return ae.temporary()
-	case errors.As(err, &fe), errors.As(err, &se), errors.As(err, &ute):
+	case errors.As(err, &ie):
+		return true
+	case errors.As(err, &fe), errors.As(err, &qe), errors.As(err, &se), errors.As(err, &ute):
 		return false
+	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie), errors.As(err, &rhe):
+		return false // a certificate that does not verify, or TLS spoken to a plain HTTP port
 	case errors.Is(err, context.Canceled):
 		return false
 	}

@@ -90,7 +90,7 @@ func TestIntegrationUsage(t *testing.T) {
 	// The count query, then cpu, memory, throttled, periods and start times for each of 3
 	// one-hour chunks.
 	if got, want := c.QueryCount(), int64(1+usageQueries*3); got != want {
-		t.Errorf("QueryCount = %d, want 1 + 5 × 3 = %d", got, want)
+		t.Errorf("QueryCount = %d, want 1 + 6 × 3 = %d", got, want)
 	}
 	got := byKey(samples, fxNSWeb, fxNSBatch, fxNSAPI)
 	gotAll := byKey(samples, fxNSWeb, fxNSBatch, fxNSAPI, fxNSOOM, fxNSJobs)
@@ -159,22 +159,30 @@ func TestIntegrationUsage(t *testing.T) {
 			a("75m").MemoryWorkingSetBytes/mib, a("76m").MemoryWorkingSetBytes/mib, a("77m").MemoryWorkingSetBytes/mib)
 	}
 	near("B cpu 00:35 (0.2 cores all minute)", b("35m").CPUUsageCores, 0.2)
-	near("B cpu 00:40 (15 s at 0.2, 45 s at 0.05)", b("40m").CPUUsageCores, (15*0.2+45*0.05)/60)
-	near("B cpu 00:20 (no reading at its start)", b("20m").CPUUsageCores, 0)
+	// B is scraped at :15 and :45 and read at the minute boundaries: the readings are the
+	// samples at :45, 60 s apart, each increase spread evenly over its 60 s. Minute 00:40
+	// gets 45 s of (00:39:45–00:40:45: 15 s at 0.2, 45 s at 0.05) and 15 s of
+	// (00:40:45–00:41:45, at 0.05); the step in the rate is smeared over the samples' minute.
+	near("B cpu 00:40", b("40m").CPUUsageCores, (0.75*(15*0.2+45*0.05)+0.25*60*0.05)/60)
+	// B has no start time: its time before its first reading (00:20:45) is not seen, and
+	// minute 00:20 gets the 15 s after it at 0.15 cores.
+	near("B cpu 00:20 (no start time)", b("20m").CPUUsageCores, 15*0.15/60)
 	if b("20m").MemoryWorkingSetBytes != 100*mib+1024*45 {
 		t.Errorf("B first minute working set = %d", b("20m").MemoryWorkingSetBytes)
 	}
 	if b("21m").CPUThrottledPeriods != 0 || b("21m").CPUPeriods != 0 {
 		t.Errorf("B has no CFS series but got %+v", b("21m"))
 	}
-	near("C cpu 01:29", cc("89m").CPUUsageCores, 0.5)
-	near("C cpu 01:30 (reset: 45 s of the new process)", cc("90m").CPUUsageCores, 22.5/60)
+	// C's counter resets at 01:30:00. The reset's increase (the new counter, 22.5 s at
+	// 01:30:45) is spread over 01:29:45–01:30:45 like any other: 15 s of it in 01:29.
+	near("C cpu 01:29", cc("89m").CPUUsageCores, (0.75*30+0.25*22.5)/60)
+	near("C cpu 01:30 (reset)", cc("90m").CPUUsageCores, (0.75*22.5+0.25*30)/60)
 	near("C cpu 01:31", cc("91m").CPUUsageCores, 0.5)
 	if cc("89m").MemoryWorkingSetBytes != 256*mib || cc("90m").MemoryWorkingSetBytes != 64*mib {
 		t.Errorf("C working set around the OOM kill: %d, %d MiB", cc("89m").MemoryWorkingSetBytes/mib, cc("90m").MemoryWorkingSetBytes/mib)
 	}
-	if s := cc("90m"); s.CPUThrottledPeriods != 45 || s.CPUPeriods != 450 {
-		t.Errorf("C CFS counters after the reset: %v of %v, want 45 of 450", s.CPUThrottledPeriods, s.CPUPeriods)
+	if s := cc("90m"); math.Abs(s.CPUThrottledPeriods-(0.75*45+0.25*60)) > 1e-9 || math.Abs(s.CPUPeriods-(0.75*450+0.25*600)) > 1e-9 {
+		t.Errorf("C CFS counters after the reset: %v of %v, want 48.75 of 487.5", s.CPUThrottledPeriods, s.CPUPeriods)
 	}
 
 	// Hourly averages: the counter's increase over the hour / 3600.
@@ -190,7 +198,11 @@ func TestIntegrationUsage(t *testing.T) {
 		near(fmt.Sprintf("A hour %d average", h), hourAvg(fxNSWeb, fxPodA, "app", h), 0.25)
 	}
 	bs := fxSeriesOf(series, "container_cpu_usage_seconds_total", fxNSBatch, fxPodB, "worker")
-	near("B hour 1 average", hourAvg(fxNSBatch, fxPodB, "worker", 1), (bs.readingAt(at("120m"))-bs.readingAt(at("60m")))/3600)
+	// The hour's readings are at 00:59:45 and 01:59:45; the hour gets 45 s of the pair that
+	// starts at each, and 15 s of the pair that ends at each.
+	hourB := bs.readingAt(at("120m")) - bs.readingAt(at("60m")) +
+		0.25*(bs.readingAt(at("121m"))-bs.readingAt(at("120m"))) - 0.25*(bs.readingAt(at("61m"))-bs.readingAt(at("60m")))
+	near("B hour 1 average", hourAvg(fxNSBatch, fxPodB, "worker", 1), hourB/3600)
 	near("C hour 1 average (30 min at 0.5, the restart minute's 22.5 s, 29 min at 0.5)", hourAvg(fxNSAPI, fxPodC, "server", 1), (900+22.5+870)/3600.0)
 
 	// Container instances, worked out by hand. D: an OOM kill at 01:00:20, the old
@@ -198,12 +210,14 @@ func TestIntegrationUsage(t *testing.T) {
 	// until 01:05:15, the new one started at 01:00:40.
 	d := func(hm string) model.UsageSample { return sample(fxNSOOM, fxPodD, "consumer", hm) }
 	near("D cpu 00:59", d("59m").CPUUsageCores, 0.4)
-	near("D cpu 01:00 (the old instance's 00:59:45–01:00:15 at 0.4, the new one's 5 s at 0.6)", d("60m").CPUUsageCores, (12+3)/60.0)
+	// Minute 01:00: the old instance's 01:00:00–01:00:15 at 0.4 (6 s), the new one's start
+	// to first sample (5 s at 0.6) and 15 s of its next pair (9 s): exactly what it used.
+	near("D cpu 01:00", d("60m").CPUUsageCores, (6+3+9)/60.0)
 	for m := 61; m < 180; m++ {
 		near(fmt.Sprintf("D cpu minute %d (the old instance frozen, then gone: no reset)", m), d(fmt.Sprintf("%dm", m)).CPUUsageCores, 0.6)
 	}
-	if s := d("60m"); s.MemoryWorkingSetBytes != 300*mib || s.CPUPeriods != 3000+500 || s.CPUThrottledPeriods != 120+30 {
-		t.Errorf("D at 01:00 = %+v, want 300 MiB, 3500 periods, 150 throttled", s)
+	if s := d("60m"); s.MemoryWorkingSetBytes != 300*mib || s.CPUPeriods != 3500 || s.CPUThrottledPeriods != 180 {
+		t.Errorf("D at 01:00 = %+v, want 300 MiB, 3500 periods, 180 throttled", s)
 	}
 	if s := d("65m"); s.MemoryWorkingSetBytes != 100*mib || s.CPUPeriods != 6000 || s.CPUThrottledPeriods != 360 {
 		t.Errorf("D at 01:05 = %+v, want 100 MiB, 6000 periods, 360 throttled", s)
@@ -213,22 +227,26 @@ func TestIntegrationUsage(t *testing.T) {
 	// counted once.
 	e := func(hm string) model.UsageSample { return sample(fxNSJobs, fxPodE, "etl", hm) }
 	g := func(hm string) model.UsageSample { return sample(fxNSJobs, fxPodG, "etl", hm) }
-	near("E cpu 00:10 (started 00:10:30)", e("10m").CPUUsageCores, 4.5/60)
+	// E ran 30 s of minute 00:10 (from 00:10:30), and its series ends at its last sample,
+	// 00:49:45: the last 15 s are not seen.
+	near("E cpu 00:10 (started 00:10:30)", e("10m").CPUUsageCores, 0.3*30/60)
 	near("E cpu 00:11", e("11m").CPUUsageCores, 0.3)
-	near("E cpu 00:49", e("49m").CPUUsageCores, 0.3)
-	if s := e("10m"); s.CPUPeriods != 1500 || s.CPUThrottledPeriods != 45 || s.MemoryWorkingSetBytes != 80*mib {
-		t.Errorf("E at 00:10 = %+v, want 1500 periods, 45 throttled, 80 MiB", s)
+	near("E cpu 00:49 (last sample 00:49:45)", e("49m").CPUUsageCores, 0.3*45/60)
+	if s := e("10m"); s.CPUPeriods != 3000 || s.CPUThrottledPeriods != 90 || s.MemoryWorkingSetBytes != 80*mib {
+		t.Errorf("E at 00:10 = %+v, want 3000 periods, 90 throttled, 80 MiB", s)
 	}
-	near("G cpu 01:59 (started 01:59:30)", g("119m").CPUUsageCores, 4.5/60)
+	near("G cpu 01:59 (started 01:59:30)", g("119m").CPUUsageCores, 0.3*30/60)
 	near("G cpu 02:00", g("120m").CPUUsageCores, 0.3)
-	near("G cpu 02:29", g("149m").CPUUsageCores, 0.3)
+	near("G cpu 02:29 (last sample 02:29:45)", g("149m").CPUUsageCores, 0.3*45/60)
 	// F: no samples 01:30:15–01:39:45. The minutes of the gap have no sample (the frozen
 	// readings until 01:34:45 show no growth); at 01:40 the readings resume with F's
 	// cumulative time since 23:55, which is not that minute's usage.
 	f := func(hm string) model.UsageSample { return sample(fxNSOOM, fxPodF, "redis", hm) }
-	near("F cpu 01:29", f("89m").CPUUsageCores, 0.1)
-	if s := f("100m"); s.CPUUsageCores != 0 || s.MemoryWorkingSetBytes != 30*mib || s.CPUPeriods != 0 {
-		t.Errorf("F at 01:40 = %+v, want no CPU, 30 MiB, no periods", s)
+	// F's gap (01:29:45 to 01:40:15) is longer than MaxGap: not bridged. Minute 01:29 runs to
+	// its last sample (45 s); minute 01:40 from its first reading after the gap, 01:40:45.
+	near("F cpu 01:29", f("89m").CPUUsageCores, 0.1*45/60)
+	if s := f("100m"); math.Abs(s.CPUUsageCores-0.1*15/60) > 1e-9 || s.MemoryWorkingSetBytes != 30*mib || s.CPUPeriods != 1500 {
+		t.Errorf("F at 01:40 = %+v, want 0.025 cores, 30 MiB, 1500 periods", s)
 	}
 	near("F cpu 01:41", f("101m").CPUUsageCores, 0.1)
 
@@ -247,7 +265,7 @@ func TestIntegrationUsage(t *testing.T) {
 		return sum / 60
 	}
 	near("D hour 0 average", avg(fxNSOOM, fxPodD, "consumer", 0), 0.4)
-	near("D hour 1 average (15 s, then 59 minutes at 0.6)", avg(fxNSOOM, fxPodD, "consumer", 1), (15+59*36)/3600.0)
+	near("D hour 1 average (15 s at 0.4, 20 s at 0.6, then 59 minutes at 0.6)", avg(fxNSOOM, fxPodD, "consumer", 1), (6+12+59*36)/3600.0)
 	near("D hour 2 average", avg(fxNSOOM, fxPodD, "consumer", 2), 0.6)
 	near("E hour 0 average (4.5 s, then 39 minutes at 0.3)", avg(fxNSJobs, fxPodE, "etl", 0), (4.5+39*18)/3600)
 	near("F hour 1 average (49 minutes at 0.1)", avg(fxNSOOM, fxPodF, "redis", 1), 49*6/3600.0)
@@ -271,16 +289,11 @@ func TestIntegrationUsage(t *testing.T) {
 		for m := range 180 {
 			m0 := from.Add(time.Duration(m) * time.Minute)
 			m1 := m0.Add(time.Minute)
-			wantCPU := 0.0
+			wantCPU, covered := 0.0, 0.0
 			for _, cpu := range cpus {
-				prev, cur := cpu.readingAt(m0), cpu.readingAt(m1)
-				inc, ok := counterIncrease(prev, cur)
-				if st := startOf(cpu); !ok && math.IsNaN(prev) && st != nil && st.readingAt(m1) >= float64(m0.Unix()) {
-					inc, ok = cur, !math.IsNaN(cur)
-				}
-				if ok {
-					wantCPU += inc / 60
-				}
+				c, cov := ruleCPU(cpu, startOf(cpu), from, to, m0, m1)
+				wantCPU += c / 60
+				covered += cov
 			}
 			peak := math.NaN()
 			for _, mem := range mems {
@@ -289,14 +302,14 @@ func TestIntegrationUsage(t *testing.T) {
 				}
 			}
 			s, ok := gotAll[usageKey{ct.ns, ct.pod, ct.container, m0}]
-			if want := !math.IsNaN(peak) || wantCPU > 0; ok != want {
+			if want := covered > 0 || wantCPU > 0; ok != want {
 				t.Errorf("%s at %s: present %v, want %v", ct.pod, m0.Format(time.TimeOnly), ok, want)
 			}
 			if !ok {
 				continue
 			}
 			near(fmt.Sprintf("%s cpu at %s", ct.pod, m0.Format(time.TimeOnly)), s.CPUUsageCores, wantCPU)
-			if want := toBytes(peak); s.MemoryWorkingSetBytes != want {
+			if want := toBytes(peak); !math.IsNaN(peak) && s.MemoryWorkingSetBytes != want {
 				t.Errorf("%s working set at %s = %d, want %d", ct.pod, m0.Format(time.TimeOnly), s.MemoryWorkingSetBytes, want)
 			}
 		}
@@ -477,4 +490,47 @@ func TestIntegrationKubeState(t *testing.T) {
 	if none.Present || len(none.Containers) != 0 {
 		t.Errorf("empty window: Present %v, %d containers", none.Present, len(none.Containers))
 	}
+}
+
+// ruleCPU is an instance's CPU seconds in [m0, m1), and the seconds of it the instance is
+// known to have run, by Usage's rule worked from the fixture's raw samples: the readings
+// Prometheus returns at the minute boundaries of [from, to + MaxGap] (each the latest sample
+// within the lookback, with its time), consecutive distinct ones no more than MaxGap apart
+// spreading their increase evenly between them, and the first one after the instance's start
+// spreading its value back to the start.
+func ruleCPU(cpu, start *fxSeries, from, to, m0, m1 time.Time) (cpuSeconds, ranSeconds float64) {
+	type rd struct{ t, v float64 }
+	var rs []rd
+	for b := from; !b.After(to.Add(DefaultMaxGap)); b = b.Add(time.Minute) {
+		var last *rd
+		for _, p := range cpu.points {
+			if p.ts <= b.Unix() && p.ts >= b.Unix()-300 {
+				last = &rd{float64(p.ts), p.v}
+			}
+		}
+		if last != nil && (len(rs) == 0 || last.t > rs[len(rs)-1].t) {
+			rs = append(rs, *last)
+		}
+	}
+	lo, hi := float64(m0.Unix()), float64(m1.Unix())
+	add := func(inc, a, b float64) {
+		if o := min(b, hi) - max(a, lo); o > 0 {
+			cpuSeconds += inc * o / (b - a)
+			ranSeconds += o
+		}
+	}
+	gap := DefaultMaxGap.Seconds()
+	if len(rs) > 0 && start != nil && len(start.points) > 0 {
+		if st := start.points[0].v; st <= rs[0].t && rs[0].t-st <= gap {
+			add(rs[0].v, st, rs[0].t)
+		}
+	}
+	for k := 1; k < len(rs); k++ {
+		if rs[k].t-rs[k-1].t > gap {
+			continue
+		}
+		inc, _ := counterIncrease(rs[k-1].v, rs[k].v)
+		add(inc, rs[k-1].t, rs[k].t)
+	}
+	return cpuSeconds, ranSeconds
 }

@@ -11,7 +11,12 @@
 // are in flight per Client, and transient failures are retried with exponential backoff.
 //
 // Answers are decoded as a stream, series by series, into flat per-series arrays: the JSON
-// of a whole answer is never held in memory.
+// of a whole answer is never held in memory. An answer that is partial (some of the store's
+// shards or replicas missing) or that carries warnings is not used: it is retried like a
+// transient failure, and an error when that does not help.
+//
+// The connection is configured as Prometheus's own http_config (Options.HTTPConfig), and a
+// selector (Options.Selector) can restrict every query to some of a shared store's series.
 package prom
 
 import (
@@ -35,6 +40,9 @@ const (
 	DefaultAttempts    = 4
 	DefaultMinBackoff  = time.Second
 	DefaultMaxBackoff  = 30 * time.Second
+	// DefaultMaxGap takes scrape intervals up to 5 minutes, with a minute to spare for
+	// jitter and missed scrapes.
+	DefaultMaxGap = 6 * time.Minute
 )
 
 // lookbackDelta is how far back Prometheus looks for a series' latest sample when it
@@ -43,13 +51,24 @@ const lookbackDelta = 5 * time.Minute
 
 // Options configure a Client. Zero values take the defaults.
 type Options struct {
-	URL         string        // base URL of Prometheus, e.g. http://prometheus:9090 (user:password@ for basic auth)
+	URL string // base URL of Prometheus, e.g. http://prometheus:9090 (user:password@ for basic auth)
+	// HTTPConfig sets credentials, TLS, a proxy and extra headers (such as Mimir's
+	// X-Scope-OrgID) for the connection; nil: plain HTTP(S) with the system's CAs.
+	HTTPConfig *HTTPConfig
+	// Selector is label matchers, such as `cluster="prod",env!="dev"` (braces optional),
+	// added to every series selector of every query: on a store that holds several
+	// clusters, tally reads only those series. Empty: none.
+	Selector string
+
 	Step        time.Duration // resolution of usage samples; default 1m
 	Chunk       time.Duration // longest time range one query covers; default 1h
 	MaxSamples  int           // most series × points one query may return; default 5,000,000
 	Concurrency int           // queries in flight per Client; default 2
 	Timeout     time.Duration // per query attempt, also sent to Prometheus; default 2m
 	Retry       Retry
+	// MaxGap is the longest time between two samples of a container that still means it ran
+	// in between (see Usage); it must exceed the scrape interval. Default 6m.
+	MaxGap time.Duration
 }
 
 // Retry bounds the retries of a query that failed for a reason that may pass: a network
@@ -64,7 +83,7 @@ type Retry struct {
 
 func (o Options) withDefaults() (Options, error) {
 	if o.Step < 0 || o.Chunk < 0 || o.MaxSamples < 0 || o.Concurrency < 0 || o.Timeout < 0 ||
-		o.Retry.Attempts < 0 || o.Retry.MinBackoff < 0 || o.Retry.MaxBackoff < 0 {
+		o.Retry.Attempts < 0 || o.Retry.MinBackoff < 0 || o.Retry.MaxBackoff < 0 || o.MaxGap < 0 {
 		return o, errors.New("prometheus options must not be negative")
 	}
 	if o.Step == 0 {
@@ -81,6 +100,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.MaxGap == 0 {
+		o.MaxGap = DefaultMaxGap
 	}
 	if o.Retry.Attempts == 0 {
 		o.Retry.Attempts = DefaultAttempts
@@ -109,6 +131,7 @@ type Client struct {
 	base     *url.URL // scheme, host and path prefix; no user info
 	user     *url.Userinfo
 	http     *http.Client
+	scope    *scope // nil: queries are sent as written
 	log      *slog.Logger
 	slots    chan struct{} // one per query in flight
 	requests atomic.Int64
@@ -125,21 +148,37 @@ func New(opts Options, logger *slog.Logger) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc, err := parseSelector(opts.Selector)
+	if err != nil {
+		return nil, err
+	}
+	httpClient, err := newHTTPClient(opts.HTTPConfig, base.User != nil)
+	if err != nil {
+		return nil, err
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = opts.Concurrency
 	c := &Client{
 		opts:  opts,
 		base:  base,
 		user:  base.User,
-		http:  &http.Client{Transport: transport},
+		http:  httpClient,
+		scope: sc,
 		log:   logger.With("component", "prom"),
 		slots: make(chan struct{}, opts.Concurrency),
 	}
 	c.base.User = nil
+	if sc != nil {
+		c.log.Info("every query restricted by a selector", "selector", sc.String())
+	}
 	return c, nil
+}
+
+// CheckSelector reports whether sel is a valid Options.Selector.
+func CheckSelector(sel string) error {
+	_, err := parseSelector(sel)
+	return err
 }
 
 // parseBaseURL checks a Prometheus base URL. Its errors never repeat the URL: it may hold a

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 	"time"
 
@@ -22,14 +21,25 @@ import (
 // first, an ended instance whose series lingers with its last value (Prometheus's lookback,
 // when no staleness marker ended it) would make the sum drop when it vanished, which reads
 // as a counter reset. Where there is no id label the queries degrade to one series per
-// container. Other labels (image, name, instance, ...) are aggregated away.
+// container. Other labels (image, name, instance, job, metrics_path, a replica label ...)
+// are aggregated away with max, never sum: the same counter scraped twice — by two jobs, by
+// the two Prometheus servers of an HA pair written into one store — is the same counter,
+// counted once. The kubelet's /metrics/resource endpoint exports the CPU counter under the
+// same name without an id label; where a container also has cAdvisor series (with an id),
+// those id-less series are ignored in Go (see dedupe), so each container's CPU is counted
+// once in every set-up.
 const (
 	// queryCPUSeconds is cumulative CPU time read raw and differenced in Go, not rate():
 	// rate extrapolates to the edges of its window, which distorts one-minute values.
-	queryCPUSeconds = `sum by (namespace, pod, container, id) (container_cpu_usage_seconds_total{container!="", container!="POD"})`
+	queryCPUSeconds = `max by (namespace, pod, container, id) (container_cpu_usage_seconds_total{container!="", container!="POD"})`
+	// queryCPUSampleTimes is the time (Unix seconds) of the CPU counter reading that
+	// queryCPUSeconds returns at each step: the latest sample within the lookback. With it,
+	// each increase is known to span the time between two samples, whatever the scrape
+	// interval, and is spread over the minutes those samples enclose (see Usage).
+	queryCPUSampleTimes = `max by (namespace, pod, container, id) (timestamp(container_cpu_usage_seconds_total{container!="", container!="POD"}))`
 	// queryThrottledPeriods and queryCFSPeriods are CFS counters, differenced like CPU.
-	queryThrottledPeriods = `sum by (namespace, pod, container, id) (container_cpu_cfs_throttled_periods_total{container!="", container!="POD"})`
-	queryCFSPeriods       = `sum by (namespace, pod, container, id) (container_cpu_cfs_periods_total{container!="", container!="POD"})`
+	queryThrottledPeriods = `max by (namespace, pod, container, id) (container_cpu_cfs_throttled_periods_total{container!="", container!="POD"})`
+	queryCFSPeriods       = `max by (namespace, pod, container, id) (container_cpu_cfs_periods_total{container!="", container!="POD"})`
 	// queryStartTime is each instance's start (Unix seconds): it tells an instance that
 	// started during a step, whose first reading is its usage in that step, from one whose
 	// readings resume after a gap.
@@ -37,9 +47,9 @@ const (
 	// queryWorkingSetPeak is the largest working set in each step, evaluated at the step's
 	// end. %s is the step less one millisecond: Prometheus 2.x ranges include both ends, so
 	// [1m] would count a sample at the minute's boundary in two minutes, while [59999ms]
-	// covers (t-1m, t] exactly (and means the same in Prometheus 3, whose ranges exclude
-	// their start). It takes actual samples only, no lookback, so an ended instance adds
-	// nothing.
+	// covers (t-1m, t] exactly (and means the same in Prometheus 3 and VictoriaMetrics, whose
+	// ranges exclude their start). It takes actual samples only, no lookback, so an ended
+	// instance adds nothing.
 	queryWorkingSetPeak = `max by (namespace, pod, container) (max_over_time(container_memory_working_set_bytes{container!="", container!="POD"}[%s]))`
 	// queryInstanceCount is the most container instances at any of the instants %s apart
 	// within the last %s: cheap (one sample per series per instant) and enough to size the
@@ -50,6 +60,7 @@ const (
 // The range queries of a usage chunk, in the order they are sent.
 const (
 	readCPU = iota
+	readCPUTimes
 	readMem
 	readThrottled
 	readPeriods
@@ -83,9 +94,16 @@ func compareInstances(a, b instanceLabels) int {
 // usageTables are the answers of one span's queries. The counters and starts hold readings
 // at the span's steps + 1 boundaries, one row per container instance; mem holds each step's
 // peak working set, one row per container. Any of them may be nil (no answer).
+//
+// The counter tables (cpu, cpuTimes, throttled, periods, starts) have their point 0 at the
+// span's first boundary and may hold more points after its last one (the lookahead, so that
+// the sample after the span is seen); mem has memBefore points before the span's first step
+// (to carry a working set into a step that had no sample) and may hold more after its last.
 type usageTables struct {
-	cpu, throttled, periods, starts *table[instanceLabels]
-	mem                             *table[containerLabels]
+	cpu, cpuTimes, throttled, periods, starts *table[instanceLabels]
+	mem                                       *table[containerLabels]
+	memBefore                                 int
+	maxGap                                    float64 // seconds; see Options.MaxGap
 }
 
 // usageChunk is one span and the answers of its queries.
@@ -99,29 +117,41 @@ type usageChunk struct {
 // every container that ran during it, ordered by time, then namespace, pod and container.
 // Timestamp is the start of the step; Cluster and Workload are left empty for the caller.
 //
+// The per-minute model holds whatever the scrape interval (10 s to Options.MaxGap, 5 min
+// and more): each reading of a counter comes with the time of its sample, and
+//
 //   - CPUUsageCores of [t, t+1m) is the CPU time the container's instances used in it
-//     / 60 s. An instance used C(t+1m) − C(t), C being its CPU counter's latest reading at
-//     that time; after a counter reset (a decrease), C(t+1m) itself. An instance with no
-//     reading at t that started at t or later (container_start_time_seconds) used
-//     C(t+1m): its counter started from zero in the step. Otherwise an instance missing
-//     either reading adds nothing: with no start time, or an earlier one (readings resuming
-//     after a gap), C(t+1m) is not the step's usage, and a cumulative value is never
-//     counted as one step's.
+//     / 60 s. Between two consecutive samples of an instance, taken at T₁ < T₂ no more
+//     than MaxGap apart, it used C(T₂) − C(T₁) (C(T₂) itself after a counter reset), spread
+//     evenly over [T₁, T₂]: each minute gets the share of that increase its overlap with
+//     [T₁, T₂] is of T₂ − T₁. An instance's first sample after it started
+//     (container_start_time_seconds at S ≤ T₁, T₁ − S ≤ MaxGap) used C(T₁), spread over
+//     [S, T₁]. With a 15 s scrape this is the counter's increase over the minute, shifted
+//     by the scrape phase; with a 2-minute scrape, the increase of each 2 minutes split
+//     evenly between them — never a minute at twice the rate beside one at none.
+//   - A container ran during a minute that such an interval overlaps (for any of its
+//     instances), or in which a working set was sampled. Samples further apart than MaxGap
+//     are a gap: the container did not run between them. A series that lingers in
+//     Prometheus's lookback after its container stopped repeats a sample already seen, so
+//     it adds nothing.
 //   - MemoryWorkingSetBytes is the largest working set sampled in (t, t+1m]: peaks are
-//     exact.
-//   - CPUThrottledPeriods and CPUPeriods are the CFS counters' increases, like CPU.
+//     exact. A running minute without a sample (a scrape coarser than a minute) takes the
+//     latest sample before it within MaxGap, else the first after it: the working set
+//     stands until it is measured again, as Prometheus's own lookback reads it.
+//   - CPUThrottledPeriods and CPUPeriods are the CFS counters' increases, spread like CPU
+//     over the times of the CPU samples of the same instance (cAdvisor stamps a container's
+//     metrics of one housekeeping with one time).
 //
-// A container ran during a step when a working set was sampled in it or its CPU time grew.
-// A CPU counter that did not move and no working set is not running: that is what
-// Prometheus's five-minute lookback shows for a container (or an instance of it) that has
-// stopped when no staleness marker ended its series (backfilled data, a restarted
-// Prometheus). Such a lingering instance adds nothing to its successor's usage.
+// Every chunk reads the samples up to MaxGap after its end, so an interval that crosses a
+// chunk's end is split the same way by both chunks: the answer does not depend on where the
+// chunks are cut. The caller must therefore ask for windows that end at least one scrape
+// interval before now (the collector's usage delay).
 //
-// from and to must be multiples of the step. The queries issued are 1 + 5 × chunks, where
-// chunks = ⌈steps / per chunk⌉ and per chunk = min(Chunk / Step, 10,999,
-// MaxSamples / instances − 1), instances being the most container instances seen at once:
-// they depend on the number of containers only when a chunk would return more than
-// MaxSamples points.
+// from and to must be multiples of the step. The queries issued are 1 + 6 × chunks, where
+// chunks = ⌈steps / per chunk⌉ and per chunk = min(Chunk / Step, 10,999 − 2·lookahead,
+// MaxSamples / instances − 1 − 2·lookahead), lookahead = ⌈MaxGap / Step⌉ and instances
+// the most container instances seen at once: they depend on the number of containers only
+// when a chunk would return more than MaxSamples points.
 func (c *Client) Usage(ctx context.Context, from, to time.Time) ([]model.UsageSample, error) {
 	step := c.opts.Step
 	if err := c.checkWindow(from, to); err != nil {
@@ -129,16 +159,23 @@ func (c *Client) Usage(ctx context.Context, from, to time.Time) ([]model.UsageSa
 	}
 	from, to = from.UTC(), to.UTC()
 	n := int(to.Sub(from) / step)
+	ahead := int((c.opts.MaxGap + step - 1) / step) // points read past a chunk, and held before it
 
 	instances, err := c.countSeries(ctx, "container instances", queryInstanceCount, from, to)
 	if err != nil {
 		return nil, err
 	}
 	per := intervalsPerChunk(step, c.opts.Chunk, c.opts.MaxSamples, instances)
+	per = max(1, min(per, maxPointsPerSeries-1-2*ahead))
+	if instances > 0 {
+		per = max(1, min(per, c.opts.MaxSamples/instances-1-2*ahead))
+	}
 	spans := planSpans(n, per)
 	chunks := make([]usageChunk, len(spans))
 	for k, s := range spans {
 		chunks[k] = usageChunk{span: s, pending: usageQueries}
+		chunks[k].memBefore = ahead
+		chunks[k].maxGap = c.opts.MaxGap.Seconds()
 	}
 
 	out := make([]model.UsageSample, 0, min(instances*n, 1<<24))
@@ -155,6 +192,8 @@ func (c *Client) Usage(ctx context.Context, from, to time.Time) ([]model.UsageSa
 		switch query {
 		case readCPU:
 			ch.cpu = counters
+		case readCPUTimes:
+			ch.cpuTimes = counters
 		case readMem:
 			ch.mem = mem
 		case readThrottled:
@@ -180,7 +219,8 @@ func (c *Client) Usage(ctx context.Context, from, to time.Time) ([]model.UsageSa
 		s := spans[k]
 		start := from.Add(time.Duration(s.First) * step)
 		if query == readMem {
-			t, err := fetch[containerLabels](ctx, c, rangeRequest("memory working set", memQuery, start.Add(step), step, s.Len()), instances)
+			memStart := start.Add(step - time.Duration(ahead)*step)
+			t, err := fetch[containerLabels](ctx, c, rangeRequest("memory working set", memQuery, memStart, step, s.Len()+2*ahead), instances)
 			if err != nil {
 				return err
 			}
@@ -188,15 +228,18 @@ func (c *Client) Usage(ctx context.Context, from, to time.Time) ([]model.UsageSa
 			return nil
 		}
 		var r request
+		points := s.Len() + 1 + ahead
 		switch query {
 		case readCPU:
-			r = rangeRequest("cpu usage", queryCPUSeconds, start, step, s.Len()+1)
+			r = rangeRequest("cpu usage", queryCPUSeconds, start, step, points)
+		case readCPUTimes:
+			r = rangeRequest("cpu sample times", queryCPUSampleTimes, start, step, points)
 		case readThrottled:
-			r = rangeRequest("cpu throttled periods", queryThrottledPeriods, start, step, s.Len()+1)
+			r = rangeRequest("cpu throttled periods", queryThrottledPeriods, start, step, points)
 		case readPeriods:
-			r = rangeRequest("cpu cfs periods", queryCFSPeriods, start, step, s.Len()+1)
+			r = rangeRequest("cpu cfs periods", queryCFSPeriods, start, step, points)
 		case readStarts:
-			r = rangeRequest("container start times", queryStartTime, start, step, s.Len()+1)
+			r = rangeRequest("container start times", queryStartTime, start, step, points)
 		}
 		t, err := fetch[instanceLabels](ctx, c, r, instances)
 		if err != nil {
@@ -232,201 +275,6 @@ func (c *Client) countSeries(ctx context.Context, what, query string, from, to t
 		return 0, nil
 	}
 	return int(min(t.at(0, 0), math.MaxInt32)), nil
-}
-
-// rowRange is the rows order[Lo:Hi] of a counterRows: one container's instances.
-type rowRange struct{ Lo, Hi int32 }
-
-// counterRows is one counter's table with its rows grouped by container.
-type counterRows struct {
-	tab    *table[instanceLabels]
-	order  []int32 // row indices, by container, then id
-	starts *table[instanceLabels]
-	start  []int32 // per row of tab: the instance's row in starts, -1 when it has none
-}
-
-// newCounterRows groups tab's rows by container and finds each instance's start-time row
-// (startRow indexes starts). tab may be nil.
-func newCounterRows(tab, starts *table[instanceLabels], startRow map[instanceLabels]int32) *counterRows {
-	c := &counterRows{tab: tab, starts: starts}
-	if tab == nil {
-		return c
-	}
-	c.order = make([]int32, tab.rows())
-	c.start = make([]int32, tab.rows())
-	for i, l := range tab.labels {
-		c.order[i] = int32(i)
-		c.start[i] = -1
-		if r, ok := startRow[l]; ok {
-			c.start[i] = r
-		}
-	}
-	slices.SortFunc(c.order, func(a, b int32) int { return compareInstances(tab.labels[a], tab.labels[b]) })
-	return c
-}
-
-// each calls f with each container's range of rows, in order.
-func (c *counterRows) each(f func(key containerLabels, rows rowRange)) {
-	for lo := 0; lo < len(c.order); {
-		key := c.tab.labels[c.order[lo]].containerLabels
-		hi := lo + 1
-		for hi < len(c.order) && c.tab.labels[c.order[hi]].containerLabels == key {
-			hi++
-		}
-		f(key, rowRange{int32(lo), int32(hi)})
-		lo = hi
-	}
-}
-
-// increase is how much the counter of the instances rows grew during step j, from boundary
-// j to j+1, summed over the instances; ok is false when no instance has a value.
-func (c *counterRows) increase(rows rowRange, j int) (sum float64, ok bool) {
-	for _, i := range c.order[rows.Lo:rows.Hi] {
-		prev, cur := c.tab.at(int(i), j), c.tab.at(int(i), j+1)
-		inc, iok := counterIncrease(prev, cur)
-		if !iok && math.IsNaN(prev) && !math.IsNaN(cur) && c.startedBy(i, j) {
-			// A new instance: its counter started at zero within the step.
-			inc, iok = cur, true
-		}
-		if iok {
-			sum += inc
-			ok = true
-		}
-	}
-	return sum, ok
-}
-
-// startsAfter reports whether the container (instances rows) had not started during step
-// j: no instance has a reading at boundary j, and every instance with a reading at boundary
-// j+1 is known to have started at or after it.
-func (c *counterRows) startsAfter(rows rowRange, j int) bool {
-	if rows.Lo == rows.Hi {
-		return false
-	}
-	boundary := float64(c.tab.start+int64(j+1)*c.tab.step) / 1000 // seconds
-	for _, i := range c.order[rows.Lo:rows.Hi] {
-		if !math.IsNaN(c.tab.at(int(i), j)) {
-			return false
-		}
-		if math.IsNaN(c.tab.at(int(i), j+1)) {
-			continue
-		}
-		r := c.start[i]
-		if r < 0 {
-			return false
-		}
-		if st := c.starts.at(int(r), j+1); math.IsNaN(st) || st < boundary {
-			return false
-		}
-	}
-	return true
-}
-
-// startedBy reports whether instance row i is known to have started at or after boundary j:
-// its start time, as read at boundary j+1, is not before boundary j. Such an instance had no
-// sample before boundary j, so no earlier step counted any of its counter, wherever the
-// chunks are cut. There is no upper bound: an instance with a reading at j+1 started by
-// then, whatever its start time says (clocks differ).
-func (c *counterRows) startedBy(i int32, j int) bool {
-	r := c.start[i]
-	if r < 0 {
-		return false
-	}
-	s := c.starts.at(int(r), j+1)
-	if math.IsNaN(s) {
-		return false
-	}
-	boundary := c.tab.start + int64(j)*c.tab.step // milliseconds
-	return s*1000 >= float64(boundary)
-}
-
-// appendUsage appends the samples of one span of steps starting at start.
-func appendUsage(out []model.UsageSample, start time.Time, step time.Duration, steps int, in usageTables) []model.UsageSample {
-	var startRow map[instanceLabels]int32
-	if in.starts != nil {
-		startRow = make(map[instanceLabels]int32, in.starts.rows())
-		for i, l := range in.starts.labels {
-			startRow[l] = int32(i)
-		}
-	}
-	cpu := newCounterRows(in.cpu, in.starts, startRow)
-	throttled := newCounterRows(in.throttled, in.starts, startRow)
-	periods := newCounterRows(in.periods, in.starts, startRow)
-	startRow = nil
-
-	type rows struct {
-		key                     containerLabels
-		mem                     int32
-		cpu, throttled, periods rowRange
-	}
-	index := make(map[containerLabels]int32)
-	var all []rows
-	lookup := func(key containerLabels) *rows {
-		i, ok := index[key]
-		if !ok {
-			i = int32(len(all))
-			index[key] = i
-			all = append(all, rows{key: key, mem: -1})
-		}
-		return &all[i]
-	}
-	cpu.each(func(key containerLabels, r rowRange) { lookup(key).cpu = r })
-	if in.mem != nil {
-		for i, l := range in.mem.labels {
-			lookup(l).mem = int32(i)
-		}
-	}
-	// Throttling alone does not make a container present; it only adds to those that are.
-	throttled.each(func(key containerLabels, r rowRange) {
-		if i, ok := index[key]; ok {
-			all[i].throttled = r
-		}
-	})
-	periods.each(func(key containerLabels, r rowRange) {
-		if i, ok := index[key]; ok {
-			all[i].periods = r
-		}
-	})
-	index = nil
-	slices.SortFunc(all, func(a, b rows) int { return compareContainers(a.key, b.key) })
-
-	seconds := step.Seconds()
-	for j := range steps {
-		ts := start.Add(time.Duration(j) * step)
-		for k := range all {
-			r := &all[k]
-			memBytes, memOK := math.NaN(), false
-			if r.mem >= 0 {
-				memBytes = in.mem.at(int(r.mem), j)
-				memOK = !math.IsNaN(memBytes)
-			}
-			cpuInc, cpuOK := cpu.increase(r.cpu, j)
-			if !memOK && (!cpuOK || cpuInc == 0) {
-				continue // not running during this step
-			}
-			if cpuInc == 0 && cpu.startsAfter(r.cpu, j) {
-				// Its first sample lies exactly on the step's end, which the working-set
-				// window (t, t+1m] includes: it started at t+1m, not during this step.
-				continue
-			}
-			s := model.UsageSample{
-				Timestamp: ts,
-				Namespace: r.key.Namespace,
-				Pod:       r.key.Pod,
-				Container: r.key.Container,
-			}
-			if cpuOK {
-				s.CPUUsageCores = cpuInc / seconds
-			}
-			if memOK {
-				s.MemoryWorkingSetBytes = toBytes(memBytes)
-			}
-			s.CPUThrottledPeriods, _ = throttled.increase(r.throttled, j)
-			s.CPUPeriods, _ = periods.increase(r.periods, j)
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // toBytes converts a gauge of bytes to a byte count; NaN, negative or infinite values are 0.

@@ -39,15 +39,16 @@ func TestUsageQueryCountIndependentOfContainers(t *testing.T) {
 			t.Fatalf("%d containers: %d samples, want %d", containers, len(samples), want)
 		}
 		counts[containers] = c.QueryCount()
-		if f.maxPoints != 61 {
-			t.Errorf("%d containers: longest series %d points, want 61 (one hour and its end)", containers, f.maxPoints)
+		// The working set: one hour, and the 6 minutes of MaxGap before and after it.
+		if f.maxPoints != 72 {
+			t.Errorf("%d containers: longest series %d points, want 72 (one hour and 6 minutes either side)", containers, f.maxPoints)
 		}
 		if f.queriesByPath[pathQuery] != 1 {
 			t.Errorf("%d containers: %d instant queries, want 1", containers, f.queriesByPath[pathQuery])
 		}
 	}
-	if counts[10] != counts[10_000] || counts[10] != 1+5*3 {
-		t.Fatalf("queries for 10 and 10,000 containers: %d and %d, want 1 + 5 queries × 3 chunks = 16 each", counts[10], counts[10_000])
+	if counts[10] != counts[10_000] || counts[10] != 1+usageQueries*3 {
+		t.Fatalf("queries for 10 and 10,000 containers: %d and %d, want 1 + 6 queries × 3 chunks = 19 each", counts[10], counts[10_000])
 	}
 }
 
@@ -59,11 +60,12 @@ func TestUsageRespectsMaxSamplesAndPointLimit(t *testing.T) {
 	if _, err := c.Usage(context.Background(), t0, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	// 1,000 series × 20 points: chunks of 19 minutes, ⌈60/19⌉ = 4 chunks.
+	// 1,000 series × 20 points, 12 of which are the MaxGap either side: chunks of 7
+	// minutes, ⌈60/7⌉ = 9 chunks.
 	if f.maxSamples > 20_000 {
 		t.Fatalf("an answer had %d samples, over MaxSamples", f.maxSamples)
 	}
-	if got, want := c.QueryCount(), int64(1+5*4); got != want {
+	if got, want := c.QueryCount(), int64(1+usageQueries*9); got != want {
 		t.Fatalf("%d queries, want %d", got, want)
 	}
 
