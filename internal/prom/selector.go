@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -57,9 +58,9 @@ func parseSelector(sel string) (*scope, error) {
 	var ms []*labels.Matcher
 	for _, m := range vs.LabelMatchers {
 		switch {
-		case m.Name == labels.MetricName && m.Type == labels.MatchEqual && m.Value == placeholder:
-		case m.Name == labels.MetricName:
-			return nil, fmt.Errorf("prometheus selector {%s}: must not match the metric name (%s)", inner, labels.MetricName)
+		case m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual && m.Value == placeholder:
+		case m.Name == model.MetricNameLabel:
+			return nil, fmt.Errorf("prometheus selector {%s}: must not match the metric name (%s)", inner, model.MetricNameLabel)
 		default:
 			ms = append(ms, m)
 		}

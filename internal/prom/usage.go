@@ -87,10 +87,6 @@ type instanceLabels struct {
 	ID string `json:"id"`
 }
 
-func compareInstances(a, b instanceLabels) int {
-	return cmp.Or(compareContainers(a.containerLabels, b.containerLabels), cmp.Compare(a.ID, b.ID))
-}
-
 // usageTables are the answers of one span's queries. The counters and starts hold readings
 // at the span's steps + 1 boundaries, one row per container instance; mem holds each step's
 // peak working set, one row per container. Any of them may be nil (no answer).

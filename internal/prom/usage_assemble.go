@@ -222,8 +222,6 @@ func appendUsage(out []model.UsageSample, start time.Time, step time.Duration, s
 		hasCPU, timed                    bool
 		startsBy                         float64 // every instance started at or after this (NaN: unknown)
 		mem                              int32
-		memPresent                       []bool
-		memValue                         []float64
 	}
 	all := make([]container, len(keys))
 	for n, key := range keys {
