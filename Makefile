@@ -22,7 +22,7 @@ STATICCHECK         := $(CACHE)/bin/staticcheck-$(STATICCHECK_VERSION)
 # Runs a command with the local stack's addresses in the environment.
 WITH_STACK := eval "$$(hack/stack/env.sh)" &&
 
-.PHONY: all build test test-unit test-chdb lint bench demo stack-up stack-down clean
+.PHONY: all build test test-unit test-chdb lint bench demo stack-up stack-down cluster-up cluster-down clean
 
 all: build
 
@@ -71,6 +71,14 @@ stack-up:
 
 stack-down:
 	hack/stack/down.sh
+
+## cluster-up / cluster-down: a real single-node Kubernetes cluster (kubelet, containerd,
+## kube-state-metrics, Prometheus) for tests; needs root. See hack/cluster/README.md.
+cluster-up:
+	hack/cluster/up.sh
+
+cluster-down:
+	hack/cluster/down.sh
 
 ## clean: binaries and the stack's state (keeps cached builds in .cache)
 clean:
