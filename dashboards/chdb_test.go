@@ -188,6 +188,11 @@ func loadChDB(t *testing.T, d *demo) {
 			x.RAMByteHours, x.RAMRequestByteHours, x.RAMUsageByteHours,
 			x.GPUHours, x.CPUCost, x.RAMCost, x.GPUCost}
 	})
+	insert(t, "insert_namespaces", len(d.namespaceSnapshots), func(i int) []any {
+		x := &d.namespaceSnapshots[i]
+		keys, values := model.SortedLabels(x.Labels)
+		return []any{x.Cluster, x.ObservedAt, x.Name, keys, values}
+	})
 	for _, a := range d.autoscalers {
 		insert(t, "insert_autoscalers", len(a.set), func(i int) []any {
 			x := &a.set[i]

@@ -6,6 +6,8 @@ package dashboards
 // engine over a price book; recommendations from the rightsizing engine.
 
 import (
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -39,6 +41,9 @@ nodes:
     hourly: 0.526
 `
 
+// demoTeamOnNamespace is the namespace whose team is labelled on the namespace only.
+const demoTeamOnNamespace = "data"
+
 // demoEnd is the end of the demo history: the last midnight (UTC). It is recent, not fixed,
 // because migration 0006 gives the raw tables a 400-day TTL on modern servers, which delete
 // older rows right after the insert.
@@ -66,6 +71,10 @@ type demo struct {
 	allocations     []model.Allocation
 	autoscalers     []autoscalerSnapshot
 	recommendations []recommendationDay
+	// namespaceSnapshots are the namespaces with their team label, once a day. The pods of
+	// demoTeamOnNamespace carry no team label of their own: the cost-by-team panel must take
+	// their namespace's.
+	namespaceSnapshots []model.Namespace
 	// rightsized is the workload container whose requests were lowered between the first and
 	// the last recommendation day: the realised savings.
 	rightsized rightsizing.Recommendation
@@ -108,7 +117,16 @@ func newDemo(t testing.TB) *demo {
 	// Containers: an inventory snapshot at the start of every hour they ran, a 1-minute
 	// sample for every minute they ran, and what each hour charged them.
 	var containerHours []model.ContainerHour
+	teams := map[string]string{} // namespace → team
 	for _, ct := range exp.Containers {
+		if team := ct.Labels["team"]; team != "" {
+			teams[ct.Namespace] = team
+		}
+		costLabels := ct.Labels
+		if ct.Namespace == demoTeamOnNamespace {
+			costLabels = maps.Clone(ct.Labels)
+			delete(costLabels, "team")
+		}
 		from, to := maxTime(ct.RunningFrom, d.start), d.end
 		if ct.Finished {
 			to = ct.RunningUntil
@@ -141,7 +159,7 @@ func newDemo(t testing.TB) *demo {
 			}
 			containerHours = append(containerHours, model.ContainerHour{Cluster: demoCluster, Node: ct.Node,
 				Namespace: ct.Namespace, Pod: ct.Pod, Container: ct.Container.Container, Workload: ct.Workload,
-				App: model.AppOf(ct.Labels), Labels: ct.Labels, Hour: h.Hour, RunningMinutes: minutes,
+				App: model.AppOf(ct.Labels), Labels: costLabels, Hour: h.Hour, RunningMinutes: minutes,
 				CPURequestCores: ct.CPURequestCores, RAMRequestBytes: float64(ct.MemoryRequestBytes), GPURequest: ct.GPURequest,
 				CPUChargedCoreMinutes: h.CPUChargedCoreMinutes, RAMChargedByteMinutes: h.RAMChargedByteMinutes,
 				CPUUsageCoreMinutes: cpu * float64(minutes), RAMUsageByteMinutes: ws * float64(minutes)})
@@ -159,8 +177,15 @@ func newDemo(t testing.TB) *demo {
 		t.Fatalf("allocation warnings: %v", warnings)
 	}
 
+	if teams[demoTeamOnNamespace] == "" {
+		t.Fatalf("the synthetic cluster has no team in namespace %s", demoTeamOnNamespace)
+	}
 	for day := d.start; day.Before(d.end); day = day.Add(24 * time.Hour) {
 		d.autoscalers = append(d.autoscalers, autoscalerSnapshot{at: day, set: exp.Autoscalers})
+		for _, ns := range slices.Sorted(maps.Keys(teams)) {
+			d.namespaceSnapshots = append(d.namespaceSnapshots, model.Namespace{Cluster: demoCluster, ObservedAt: day,
+				Name: ns, Labels: map[string]string{"team": teams[ns]}})
+		}
 	}
 	d.recommend(t, exp)
 	if len(d.samples) == 0 || len(d.allocations) == 0 || len(d.events) == 0 || len(d.autoscalers) == 0 {

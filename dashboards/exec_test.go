@@ -169,8 +169,17 @@ var keyChecks = map[string]map[string]keyCheck{
 			return err
 		},
 		"Cost by team": func(d *demo, r *result) error {
-			return wantSet(r, "team", map[string]bool{"__idle__": true, "data": true, "finance": true,
-				"ml": true, "platform": true, "storefront": true})
+			// data's pods have no team label: data is their namespace's team.
+			if err := wantSet(r, "team", map[string]bool{"__idle__": true, "data": true, "finance": true,
+				"ml": true, "platform": true, "storefront": true}); err != nil {
+				return err
+			}
+			total, _ := d.totalCost()
+			sum, err := r.sum("cost")
+			if err == nil && !near(sum, total) {
+				err = fmt.Errorf("costs sum to %v, want the total %v", sum, total)
+			}
+			return err
 		},
 		"Biggest savings": func(d *demo, r *result) error {
 			_, n := d.potentialSavings()

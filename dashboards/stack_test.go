@@ -34,6 +34,7 @@ func TestDashboardsClickHouse18(t *testing.T) {
 		{"container events", func() error { return st.InsertContainerEvents(ctx, d.events) }},
 		{"node prices", func() error { return st.InsertNodePrices(ctx, d.prices) }},
 		{"cost allocations", func() error { return st.InsertAllocations(ctx, d.allocations) }},
+		{"namespaces", func() error { return st.InsertNamespaces(ctx, d.namespaceSnapshots) }},
 	}
 	for _, a := range d.autoscalers {
 		load = append(load, step{"autoscalers", func() error { return st.InsertAutoscalers(ctx, a.at, a.set) }})

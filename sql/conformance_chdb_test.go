@@ -346,6 +346,8 @@ func (c *conformance) load(t *testing.T) {
 
 	c.insert(t, "insert_recommendations", recWebApp, recYoung, recOther)
 	c.insert(t, "insert_recommendations", recWebAppAgain) // the day recomputed: replaces recWebApp
+
+	c.loadNamespaces(t)
 }
 
 func (c *conformance) reads(t *testing.T) {
@@ -561,6 +563,7 @@ func (c *conformance) reads(t *testing.T) {
 	})
 
 	c.sizingReads(t)
+	c.namespaceReads(t)
 
 	t.Run("select_autoscalers", func(t *testing.T) {
 		res := c.query(t, "select_autoscalers", window("c1", h10, h12))

@@ -20,7 +20,8 @@ import (
 
 const costsSynopsis = `
 reporter costs — who spends what: the cost of a cluster over a window, grouped by namespace,
-workload, app, node, cluster or pod label, with idle and shared costs.
+workload, app, node, cluster or label (the pod's, else its namespace's), with idle and
+shared costs.
 
 Usage:
   reporter costs --clickhouse-dsn DSN --cluster NAME --window W --by KEYS
@@ -87,6 +88,14 @@ func costs(args []string, stdout, stderr io.Writer, lookupEnv func(string) (stri
 	if err != nil {
 		fmt.Fprintln(stderr, "reporter costs:", oneLine(err))
 		return 1
+	}
+	if allocation.NeedsNamespaceLabels(opts.By) {
+		// A pod without the label takes its namespace's, as the namespace is at the window's end.
+		w := store.Window{Cluster: f.cluster, From: window.From, To: window.To}
+		if opts.Namespaces, err = s.NamespaceLabels(ctx, w); err != nil {
+			fmt.Fprintln(stderr, "reporter costs:", oneLine(err))
+			return 1
+		}
 	}
 	totals, err := allocation.Aggregate(rows, opts)
 	if err != nil {

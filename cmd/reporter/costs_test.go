@@ -139,6 +139,56 @@ func TestCostsWorkedExample(t *testing.T) {
 	}
 }
 
+// reporter costs --by label:team on the stack's ClickHouse: the pod's team label wins, a pod
+// without one takes its namespace's as the namespace is at the window's end, a pod in an
+// unlabelled namespace is unallocated.
+func TestCostsByTeamFallsBackToNamespaceLabels(t *testing.T) {
+	dsn := testDatabase(t)
+	hour := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := store.Open(ctx, store.Options{DSN: dsn}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pod := func(ns, name string, labels map[string]string, cost float64) model.Allocation {
+		return model.Allocation{Cluster: "prod", Hour: hour, Node: "n1", Namespace: ns,
+			Workload: model.WorkloadRef{Kind: "Deployment", Name: name}, Pod: name + "-0", Container: "app",
+			Labels: labels, RunHours: 1, CPUCoreHours: 1, CPUCost: cost}
+	}
+	if err := s.InsertAllocations(ctx, []model.Allocation{
+		pod("shop", "web", map[string]string{"team": "payments"}, 0.5),
+		pod("shop", "api", map[string]string{"app": "api"}, 0.25),
+		pod("batch", "report", nil, 0.125),
+		pod("sandbox", "debug", nil, 0.0625),
+		{Cluster: "prod", Hour: hour, Node: "n1", Idle: true, RunHours: 1, CPUCoreHours: 1, CPUCost: 0.03125},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertNamespaces(ctx, []model.Namespace{
+		{Cluster: "prod", ObservedAt: hour, Name: "shop", Labels: map[string]string{"team": "retail"}},
+		{Cluster: "prod", ObservedAt: hour, Name: "batch", Labels: map[string]string{"team": "data"}},
+		{Cluster: "prod", ObservedAt: hour.Add(30 * time.Minute), Name: "batch", Labels: map[string]string{"team": "analytics"}}, // relabelled
+		{Cluster: "prod", ObservedAt: hour, Name: "sandbox"},
+		{Cluster: "staging", ObservedAt: hour, Name: "sandbox", Labels: map[string]string{"team": "other-cluster"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"costs", "--clickhouse-dsn", dsn, "--cluster", "prod", "--window",
+		"2026-03-02T10:00:00Z,2026-03-02T11:00:00Z", "--by", "label:team", "--format", "json"}, &stdout, &stderr, noEnv)
+	if code != 0 {
+		t.Fatalf("reporter costs = %d: %s", code, stderr.String())
+	}
+	var totals []allocation.Total
+	if err := json.Unmarshal(stdout.Bytes(), &totals); err != nil {
+		t.Fatalf("%v in %s", err, stdout.String())
+	}
+	checkTotals(t, "by label:team", totals, map[string]float64{"payments": 0.5, "retail": 0.25, "analytics": 0.125,
+		allocation.UnallocatedName: 0.0625, allocation.IdleName: 0.03125})
+}
+
 func costsJSON(t *testing.T, dsn, window, idle string) []allocation.Total {
 	t.Helper()
 	var stdout, stderr bytes.Buffer

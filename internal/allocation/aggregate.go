@@ -45,6 +45,11 @@ type Options struct {
 	ShareMonthly    float64   // a fixed monthly overhead; ShareMonthly × WindowHours ÷ 730 is spread
 	WindowHours     float64   // length of the window the rows cover
 	Share           ShareMode // how shared namespaces and the overhead are spread
+	// Namespaces hold the namespace labels a label:<key> falls back to for a row whose pod
+	// lacks the label (or has it empty): the pod's label wins, as in OpenCost. Matched by
+	// cluster and name; a later entry for the same namespace wins. Callers read them from the
+	// store (the latest snapshot in the window) when NeedsNamespaceLabels(By).
+	Namespaces []model.Namespace `json:"-"`
 }
 
 // Validate reports the first option that Aggregate cannot use.
@@ -150,9 +155,10 @@ type aggregator struct {
 	byKey     map[string]*group
 	pools     []pool
 	clusterOf map[string]int
-	sawIdle   bool  // an idle row was seen
-	showIdle  bool  // the IdleName total is part of the result
-	idle      Total // what goes into the IdleName total
+	nsLabels  map[namespaceKey]map[string]string // Options.Namespaces; nil when no key needs them
+	sawIdle   bool                               // an idle row was seen
+	showIdle  bool                               // the IdleName total is part of the result
+	idle      Total                              // what goes into the IdleName total
 	leftOver  float64
 	buf       []byte
 }
@@ -181,6 +187,12 @@ func Aggregate(rows []model.Allocation, opts Options) ([]Total, error) {
 	}
 	for _, ns := range opts.ShareNamespaces {
 		a.shared[ns] = true
+	}
+	if len(opts.Namespaces) > 0 && NeedsNamespaceLabels(opts.By) {
+		a.nsLabels = make(map[namespaceKey]map[string]string, len(opts.Namespaces))
+		for _, ns := range opts.Namespaces {
+			a.nsLabels[namespaceKey{ns.Cluster, ns.Name}] = ns.Labels
+		}
 	}
 	for i := range rows {
 		a.add(&rows[i])
@@ -268,7 +280,7 @@ func (a *aggregator) group(r *model.Allocation) *group {
 		if i > 0 {
 			b = append(b, 0)
 		}
-		b = k.appendValue(b, r)
+		b = k.appendValue(b, r, a.nsLabels)
 	}
 	a.buf = b
 	if g, ok := a.byKey[string(b)]; ok {

@@ -108,7 +108,13 @@ func TestConservation(t *testing.T) {
 		t.Fatalf("degenerate cluster: idle %g, kube-system %g of %g", idleCost, kubeSystemCost, nodeCost)
 	}
 
-	keySets := [][]string{{"namespace"}, {"cluster", "node"}, {"label:team"}, {"namespace", "workload"}, {"app"}, {"cluster"}}
+	keySets := [][]string{{"namespace"}, {"cluster", "node"}, {"label:team"}, {"namespace", "workload"}, {"app"}, {"cluster"}, {"cluster", "label:team"}}
+	namespaceLabels := []model.Namespace{
+		{Cluster: "c0", Name: "jobs", Labels: map[string]string{"team": "data"}},
+		{Cluster: "c1", Name: "jobs", Labels: map[string]string{"team": "batch"}},
+		{Cluster: "c0", Name: "kube-system", Labels: map[string]string{"team": "platform"}},
+		{Cluster: "c1", Name: "ml", Labels: map[string]string{"env": "research"}},
+	}
 	for _, by := range keySets {
 		for _, idle := range []IdleMode{IdleSeparate, IdleShare, IdleHide} {
 			for _, share := range []ShareMode{ShareWeighted, ShareEven} {
@@ -118,6 +124,10 @@ func TestConservation(t *testing.T) {
 							ShareMonthly: monthly, WindowHours: 3}
 						name := fmt.Sprintf("%s/%s/%s/%s/%g", strings.Join(by, ","), idle, share, strings.Join(sharedNS, "+"), monthly)
 						checkConservation(t, name, rows, opts, nodeCost, idleCost)
+						if NeedsNamespaceLabels(by) { // and with pods falling back to namespace labels
+							opts.Namespaces = namespaceLabels
+							checkConservation(t, name+"/namespace-labels", rows, opts, nodeCost, idleCost)
+						}
 					}
 				}
 			}

@@ -82,6 +82,20 @@ func labelRune(r rune) bool {
 		r == '-' || r == '_' || r == '.' || r == '/'
 }
 
+// NeedsNamespaceLabels reports whether grouping by keys reads labels, and so falls back to
+// namespace labels (Options.Namespaces) for a pod that lacks one.
+func NeedsNamespaceLabels(keys []string) bool {
+	for _, k := range keys {
+		if strings.HasPrefix(k, LabelPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// namespaceKey names a namespace of a cluster.
+type namespaceKey struct{ cluster, namespace string }
+
 // keyer extracts the value of one aggregation key from a row.
 type keyer struct {
 	kind  string // one of the Key constants, or LabelPrefix for a label
@@ -101,7 +115,8 @@ func newKeyers(keys []string) []keyer {
 }
 
 // appendValue appends the row's value for the key to b: UnallocatedName when it has none.
-func (k keyer) appendValue(b []byte, r *model.Allocation) []byte {
+// A label the pod lacks (or has empty) is looked up in the labels of its namespace, ns.
+func (k keyer) appendValue(b []byte, r *model.Allocation, ns map[namespaceKey]map[string]string) []byte {
 	var v string
 	switch k.kind {
 	case KeyCluster:
@@ -120,6 +135,9 @@ func (k keyer) appendValue(b []byte, r *model.Allocation) []byte {
 		v = r.App
 	default:
 		v = r.Labels[k.label]
+		if v == "" && ns != nil {
+			v = ns[namespaceKey{r.Cluster, r.Namespace}][k.label]
+		}
 	}
 	if v == "" {
 		v = UnallocatedName

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tally-finops/tally/internal/allocation"
 	"github.com/tally-finops/tally/internal/report"
+	"github.com/tally-finops/tally/internal/store"
 )
 
 // costsRequest is a validated /api/v1/costs request; marshalled, it is the cache key.
@@ -36,7 +37,15 @@ func (a *api) costs(w http.ResponseWriter, r *http.Request) *httpError {
 		if err != nil {
 			return nil, err
 		}
-		totals, err := allocation.Aggregate(rows, req.Opts)
+		opts := req.Opts
+		if allocation.NeedsNamespaceLabels(opts.By) {
+			// A pod without the label takes its namespace's, as the namespace is at the window's end.
+			w := store.Window{Cluster: req.Cluster, From: req.Window.From, To: req.Window.To}
+			if opts.Namespaces, err = a.store.NamespaceLabels(ctx, w); err != nil {
+				return nil, err
+			}
+		}
+		totals, err := allocation.Aggregate(rows, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", errRender, err)
 		}

@@ -78,6 +78,11 @@ func TestCostsMatchTheReport(t *testing.T) {
 	if err := s.InsertAllocations(ctx, costRows("staging", start, 24)); err != nil {
 		t.Fatal(err)
 	}
+	// kube-system's pods have no team label: a label:team takes its namespace's.
+	if err := s.InsertNamespaces(ctx, []model.Namespace{{Cluster: "prod", ObservedAt: start.Add(20 * time.Hour), Name: "kube-system",
+		Labels: map[string]string{"team": "platform"}}}); err != nil {
+		t.Fatal(err)
+	}
 	clock := time.Date(2026, 3, 16, 6, 30, 0, 0, time.UTC)
 	h, err := New(Options{DefaultCluster: "prod", CacheTTL: time.Minute, Now: func() time.Time { return clock }},
 		Deps{Store: s}, nil, prometheus.NewRegistry())
@@ -113,6 +118,12 @@ func TestCostsMatchTheReport(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.opts.WindowHours = tc.window.Hours()
+			if allocation.NeedsNamespaceLabels(tc.opts.By) {
+				w := store.Window{Cluster: tc.cluster, From: tc.window.From, To: tc.window.To}
+				if tc.opts.Namespaces, err = s.NamespaceLabels(ctx, w); err != nil {
+					t.Fatal(err)
+				}
+			}
 			totals, err := allocation.Aggregate(rows, tc.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -127,6 +138,9 @@ func TestCostsMatchTheReport(t *testing.T) {
 			}
 			if rec.Body.String() != want.String() {
 				t.Errorf("body:\n%s\nwant the report's:\n%s", rec.Body.String(), want.String())
+			}
+			if allocation.NeedsNamespaceLabels(tc.opts.By) && !strings.Contains(rec.Body.String(), "kube-system/platform") {
+				t.Errorf("by label:team, kube-system's pods do not take their namespace's team:\n%s", rec.Body.String())
 			}
 			if ct := rec.Header().Get("Content-Type"); ct != contentTypes[tc.format] {
 				t.Errorf("Content-Type %q, want %q", ct, contentTypes[tc.format])

@@ -9,8 +9,8 @@ import (
 	"github.com/tally-finops/tally/internal/store"
 )
 
-// inventory writes a snapshot of the cluster's nodes and containers as the API shows them
-// now, and the container events not written yet.
+// inventory writes a snapshot of the cluster's nodes, namespaces and containers as the API
+// shows them now, and the container events not written yet.
 func (c *Collector) inventory(ctx context.Context, now time.Time, _ <-chan struct{}) error {
 	at := now.Truncate(time.Minute)
 	nodes := c.deps.Inventory.Nodes(at)
@@ -18,6 +18,11 @@ func (c *Collector) inventory(ctx context.Context, now time.Time, _ <-chan struc
 		return err
 	}
 	c.metrics.rowsWritten.WithLabelValues("nodes").Add(float64(len(nodes)))
+	namespaces := c.deps.Inventory.Namespaces(at)
+	if err := c.deps.Store.InsertNamespaces(ctx, namespaces); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("namespaces").Add(float64(len(namespaces)))
 	containers := c.deps.Inventory.Containers(at)
 	if err := c.deps.Store.InsertContainers(ctx, containers); err != nil {
 		return err
@@ -223,7 +228,7 @@ func (c *Collector) retention(ctx context.Context, now time.Time, _ <-chan struc
 		return nil
 	}
 	before := now.Add(-c.opts.Retention)
-	for _, table := range []string{"usage_samples", "containers", "nodes", "container_events"} {
+	for _, table := range []string{"usage_samples", "containers", "nodes", "container_events", "namespaces"} {
 		dropped, err := c.deps.Store.DropPartitionsBefore(ctx, table, before)
 		if err != nil {
 			return err

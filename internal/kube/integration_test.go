@@ -316,6 +316,15 @@ func checkIntegrationInventory(t *testing.T, inv *Inventory, ns string, base, at
 	if got := inv.NamespaceLabels(ns); got["team"] != "kubetest" {
 		t.Errorf("namespace labels = %v", got)
 	}
+	var namespaces []model.Namespace
+	for _, n := range inv.Namespaces(base) {
+		if n.Name == ns {
+			namespaces = append(namespaces, n)
+		}
+	}
+	if len(namespaces) != 1 || namespaces[0].Cluster != "stack" || !namespaces[0].ObservedAt.Equal(base) || namespaces[0].Labels["team"] != "kubetest" {
+		t.Errorf("namespace snapshot of %s = %+v, want one with team=kubetest", ns, namespaces)
+	}
 }
 
 // deleteTestObjects removes what the test created. Without controllers nothing cascades:

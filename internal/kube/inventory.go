@@ -129,6 +129,7 @@ func (i *Inventory) Start(ctx context.Context) error {
 	}
 	i.logger.Info("kubernetes inventory in sync", "cluster", i.cluster,
 		"pods", len(i.pods.GetStore().ListKeys()), "nodes", len(i.nodes.GetStore().ListKeys()),
+		"namespaces", len(i.namespaces.GetStore().ListKeys()),
 		"took", i.now().Sub(began).Round(time.Millisecond))
 	return nil
 }
@@ -238,6 +239,20 @@ func (i *Inventory) Autoscalers() []model.Autoscaler {
 	slices.SortFunc(out, func(a, b model.Autoscaler) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
+	return out
+}
+
+// Namespaces returns every namespace with its labels, sorted by name, observed at at. Each
+// namespace has its own copy of its labels.
+func (i *Inventory) Namespaces(at time.Time) []model.Namespace {
+	objs := i.namespaces.GetStore().List()
+	out := make([]model.Namespace, 0, len(objs))
+	for _, o := range objs {
+		if ns, ok := o.(*corev1.Namespace); ok {
+			out = append(out, model.Namespace{Cluster: i.cluster, ObservedAt: at, Name: ns.Name, Labels: maps.Clone(ns.Labels)})
+		}
+	}
+	slices.SortFunc(out, func(a, b model.Namespace) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }
 

@@ -182,6 +182,18 @@ func TestInventoryFake(t *testing.T) {
 		}
 	})
 
+	t.Run("namespaces", func(t *testing.T) {
+		want := []model.Namespace{{Cluster: "c1", ObservedAt: t0, Name: "shop", Labels: map[string]string{"team": "shop"}}}
+		got := inv.Namespaces(t0)
+		if d := gocmp.Diff(want, got); d != "" {
+			t.Fatalf("namespaces (-want +got):\n%s", d)
+		}
+		got[0].Labels["team"] = "changed" // a copy: the cache keeps its labels
+		if again := inv.Namespaces(t0); again[0].Labels["team"] != "shop" {
+			t.Fatalf("changing a snapshot's labels changed the cache: %v", again[0].Labels)
+		}
+	})
+
 	t.Run("namespace labels", func(t *testing.T) {
 		if got := inv.NamespaceLabels("shop"); got["team"] != "shop" {
 			t.Fatalf("labels of shop = %v", got)

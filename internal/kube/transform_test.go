@@ -64,6 +64,18 @@ func TestSlimOthers(t *testing.T) {
 		t.Fatalf("slim replicaset: %+v", rs)
 	}
 
+	ns := &corev1.Namespace{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{"team": "payments"},
+			Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"big":"json"}`},
+			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}},
+		Spec:   corev1.NamespaceSpec{Finalizers: []corev1.FinalizerName{corev1.FinalizerKubernetes}},
+		Status: corev1.NamespaceStatus{Phase: corev1.NamespaceActive, Conditions: []corev1.NamespaceCondition{{Type: "NamespaceDeletionContentFailure"}}},
+	}
+	slim(ns)
+	if d := gocmp.Diff(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{"team": "payments"}}}, ns); d != "" {
+		t.Fatalf("slim namespace keeps its name and labels only (-want +got):\n%s", d)
+	}
+
 	noise := warning("e1", "BackOff", corev1.ObjectReference{Kind: "Pod", Name: "p"}, t0, 3)
 	slim(noise)
 	if d := gocmp.Diff(&corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "e1", UID: "e1"}}, noise); d != "" {

@@ -66,6 +66,15 @@ type Container struct {
 	Labels                map[string]string
 }
 
+// Namespace is one snapshot of a namespace's labels. Cost reports fall back to them for a
+// label a pod does not carry (teams are often labelled on the namespace).
+type Namespace struct {
+	Cluster    string
+	ObservedAt time.Time
+	Name       string
+	Labels     map[string]string
+}
+
 // UsageSample is one container's usage during one minute starting at Timestamp.
 type UsageSample struct {
 	Cluster               string

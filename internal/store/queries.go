@@ -23,6 +23,7 @@ type queries struct {
 	selectUsageNamespaces, selectRightsizingStats, selectUnitPrices          string
 	selectRunningContainers, selectBacktest                                  string
 	insertRecommendations, countRecommendations, selectRecommendations       string
+	insertNamespaces, selectNamespaceLabels                                  string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -72,5 +73,7 @@ func loadQueries() (queries, error) {
 	load(&q.insertRecommendations, "insert_recommendations")
 	load(&q.countRecommendations, "count_recommendations")
 	load(&q.selectRecommendations, "select_recommendations")
+	load(&q.insertNamespaces, "insert_namespaces")
+	load(&q.selectNamespaceLabels, "select_namespace_labels")
 	return q, errors.Join(errs...)
 }

@@ -70,6 +70,18 @@ func (s *Store) Nodes(ctx context.Context, w Window) ([]model.Node, error) {
 	})
 }
 
+// NamespaceLabels returns each namespace of w's cluster as its latest snapshot in w had it,
+// sorted by name: the labels cost reports fall back to for a label a pod does not carry.
+func (s *Store) NamespaceLabels(ctx context.Context, w Window) ([]model.Namespace, error) {
+	return selectAll(ctx, s, "select namespace labels", s.q.selectNamespaceLabels, w, func(r driver.Rows, x *model.Namespace) error {
+		var keys, values []string
+		err := r.Scan(&x.Cluster, &x.ObservedAt, &x.Name, &keys, &values)
+		x.ObservedAt = x.ObservedAt.UTC()
+		x.Labels = model.LabelMap(keys, values)
+		return err
+	})
+}
+
 // Containers returns the container snapshots taken in w.
 func (s *Store) Containers(ctx context.Context, w Window) ([]model.Container, error) {
 	return selectAll(ctx, s, "select containers", s.q.selectContainers, w, func(r driver.Rows, x *model.Container) error {

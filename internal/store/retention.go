@@ -16,6 +16,7 @@ var retainedTables = map[string]partitioning{
 	"usage_samples":    daily,
 	"containers":       daily,
 	"nodes":            monthly,
+	"namespaces":       monthly,
 	"container_events": monthly,
 }
 

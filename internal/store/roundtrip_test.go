@@ -49,6 +49,13 @@ func TestRoundTripEveryTable(t *testing.T) {
 			GPUCapacity: 1, GPUAllocatable: 1},
 	})
 
+	// One snapshot per namespace: NamespaceLabels returns each namespace's latest, by name.
+	roundTrip(t, "namespaces", s.InsertNamespaces, s.NamespaceLabels, []model.Namespace{
+		{Cluster: "prod", ObservedAt: t0, Name: "kube-system", Labels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}},
+		{Cluster: "prod", ObservedAt: t0, Name: "scratch"},
+		{Cluster: "prod", ObservedAt: t0.Add(time.Minute), Name: "shop", Labels: map[string]string{"team": "payments", "env": "prod"}},
+	})
+
 	roundTrip(t, "containers", s.InsertContainers, s.Containers, []model.Container{
 		{Cluster: "prod", ObservedAt: t0, Namespace: "shop", Pod: "web-7d9f-abcde", PodUID: "uid-1", Container: "app",
 			Node: "ip-10-0-0-1", Phase: "Running", QoSClass: "Burstable", Workload: web, CPURequestCores: 0.25,

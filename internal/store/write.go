@@ -94,6 +94,15 @@ func (s *Store) InsertNodes(ctx context.Context, nodes []model.Node) error {
 	})
 }
 
+// InsertNamespaces writes namespace snapshots.
+func (s *Store) InsertNamespaces(ctx context.Context, ns []model.Namespace) error {
+	return s.insertRows(ctx, "insert namespaces", s.q.insertNamespaces, len(ns), func(i int) []any {
+		x := &ns[i]
+		keys, values := model.SortedLabels(x.Labels)
+		return []any{x.Cluster, x.ObservedAt, x.Name, keys, values}
+	})
+}
+
 // InsertContainers writes container snapshots.
 func (s *Store) InsertContainers(ctx context.Context, cs []model.Container) error {
 	return s.insertRows(ctx, "insert containers", s.q.insertContainers, len(cs), func(i int) []any {

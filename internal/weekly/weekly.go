@@ -6,7 +6,7 @@
 // The files:
 //
 //   - costs_by_namespace.csv, costs_by_team.csv: the week's cost per namespace and per `team`
-//     label against the week before, with idle cost shared in proportion to cost, efficiency
+//     label (the pod's, else its namespace's) against the week before, with idle cost shared in proportion to cost, efficiency
 //     and waste;
 //   - rightsizing.csv: the recommendations from the 14 days before the week's end;
 //   - qos.csv: the request = limit findings at the week's end;
@@ -45,7 +45,7 @@ const (
 	FileSummary          = "summary.csv"
 )
 
-// TeamLabel is the pod label costs_by_team.csv groups by.
+// TeamLabel is the label costs_by_team.csv groups by: the pod's, else its namespace's.
 const TeamLabel = "team"
 
 // rightsizingWindow is how much usage the week's recommendations are made from.
@@ -119,7 +119,8 @@ func Write(ctx context.Context, st *store.Store, o Options) (Result, error) {
 	if len(rows) == 0 {
 		return res, fmt.Errorf("week %s of cluster %s: %w", weekName, o.Cluster, ErrNoData)
 	}
-	prevRows, err := st.CostRows(ctx, o.Cluster, res.From.AddDate(0, 0, -7), res.From)
+	prevFrom := res.From.AddDate(0, 0, -7)
+	prevRows, err := st.CostRows(ctx, o.Cluster, prevFrom, res.From)
 	if err != nil {
 		return res, err
 	}
@@ -142,14 +143,24 @@ func Write(ctx context.Context, st *store.Store, o Options) (Result, error) {
 
 	files := map[string][]byte{}
 	week := weekInfo{name: weekName, currency: currency}
+	// A pod without a team label takes its namespace's, as the namespace is at the end of
+	// each week: the week before is reported as its own weekly report had it.
+	namespaces, err := st.NamespaceLabels(ctx, store.Window{Cluster: o.Cluster, From: res.From, To: res.To})
+	if err != nil {
+		return res, err
+	}
+	prevNamespaces, err := st.NamespaceLabels(ctx, store.Window{Cluster: o.Cluster, From: prevFrom, To: res.From})
+	if err != nil {
+		return res, err
+	}
 	for _, g := range []struct {
 		file, key, column string
 	}{{FileCostsByNamespace, "namespace", "namespace"}, {FileCostsByTeam, "label:" + TeamLabel, "team"}} {
-		cur, err := aggregate(rows, g.key, res)
+		cur, err := aggregate(rows, namespaces, g.key, res)
 		if err != nil {
 			return res, err
 		}
-		prev, err := aggregate(prevRows, g.key, res)
+		prev, err := aggregate(prevRows, prevNamespaces, g.key, res)
 		if err != nil {
 			return res, err
 		}
@@ -181,14 +192,14 @@ func Write(ctx context.Context, st *store.Store, o Options) (Result, error) {
 }
 
 // aggregate groups cost rows by one key with idle cost shared in proportion to cost, so each
-// group carries its part of the idle nodes.
-func aggregate(rows []model.Allocation, key string, res Result) ([]allocation.Total, error) {
+// group carries its part of the idle nodes; a label key falls back to the namespaces' labels.
+func aggregate(rows []model.Allocation, namespaces []model.Namespace, key string, res Result) ([]allocation.Total, error) {
 	keys, err := allocation.ParseKeys(key)
 	if err != nil {
 		return nil, err
 	}
 	return allocation.Aggregate(rows, allocation.Options{By: keys, Idle: allocation.IdleShare,
-		WindowHours: res.To.Sub(res.From).Hours()})
+		WindowHours: res.To.Sub(res.From).Hours(), Namespaces: namespaces})
 }
 
 // writeAtomic writes data to a temporary file next to path, syncs it and renames it over path.

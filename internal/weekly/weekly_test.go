@@ -49,6 +49,10 @@ func TestParseWeek(t *testing.T) {
 //	C         tools/(none)       2   2  0.5  1         4     4   1     0.5
 //	idle n1                      8           4        16               2
 //
+// B's pod has no team label: its team is its namespace's (data). A's pod label (shop) wins over
+// its namespace's (web). tools was labelled team=tools only in the week before: (none) this week.
+// legacy's pod, the week before, takes that week's label of its namespace (legacy).
+//
 // Idle is shared per resource in proportion to cost: CPU 4 over 4 → 1 per unit, RAM 2 over 2
 // → 1 per unit: A takes 2 + 1 = 3, B 1 + 0.5 = 1.5, C 1.5. Totals: A 6, B 3, C 3; idle share
 // 50% each. Efficiency: A CPU 25%, RAM 50%, both (0.25×2 + 0.5×1) / 3 = 33.3%; B 100%; C 25%.
@@ -74,12 +78,21 @@ func TestWriteWorkedWeek(t *testing.T) {
 	idle := model.Allocation{Cluster: "prod", Hour: h, Node: "n1", Idle: true, RunHours: 1, CPUCoreHours: 8, CPUCost: 4, RAMByteHours: 16 * gib, RAMCost: 2}
 	if err := s.InsertAllocations(ctx, []model.Allocation{
 		row(h, "shop", "shop", 4, 4, 1, 2, 8, 8, 4, 1),
-		row(h, "data", "data", 2, 2, 2, 1, 4, 4, 4, 0.5),
+		row(h, "data", "", 2, 2, 2, 1, 4, 4, 4, 0.5),
 		row(h, "tools", "", 2, 2, 0.5, 1, 4, 4, 1, 0.5),
 		idle,
 		row(prev, "shop", "shop", 4, 4, 4, 4, 1, 1, 1, 1),
-		row(prev, "legacy", "legacy", 2, 2, 2, 1.5, 1, 1, 1, 0.5),
+		row(prev, "legacy", "", 2, 2, 2, 1.5, 1, 1, 1, 0.5),
 		row(h.AddDate(0, 0, 7), "shop", "shop", 64, 64, 64, 64, 64, 64, 64, 64), // the week after
+	}); err != nil {
+		t.Fatal(err)
+	}
+	team := func(at time.Time, ns, v string) model.Namespace {
+		return model.Namespace{Cluster: "prod", ObservedAt: at, Name: ns, Labels: map[string]string{"team": v}}
+	}
+	if err := s.InsertNamespaces(ctx, []model.Namespace{
+		team(h, "shop", "web"), team(h, "data", "data"),
+		team(prev, "tools", "tools"), team(prev, "legacy", "legacy"),
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,1 @@
+INSERT INTO namespaces (cluster, ts, namespace, label_keys, label_values)
