@@ -22,6 +22,10 @@ const (
 	// queryLastTerminated is the reason a container's previous run ended, when there was one.
 	queryLastTerminated = `max by (namespace, pod, container, reason) (kube_pod_container_status_last_terminated_reason == 1)`
 	queryRestarts       = `max by (namespace, pod, container) (kube_pod_container_status_restarts_total)`
+	// queryOOMEvents is cAdvisor's count of OOM kills in each container's cgroup. A kill of
+	// a process other than PID 1 leaves the container running: no restart, no termination
+	// reason, only this counter. Kept per instance (id): a restart starts a new counter.
+	queryOOMEvents = `max by (namespace, pod, container, id) (container_oom_events_total{container!="", container!="POD"})`
 	// Owners never change, so they are read once per chunk, at its end, over the chunk's
 	// time plus the lookback its first step sees (%s). owner_is_controller is "true" for a
 	// controller and "<none>" for a pod without owner; "false" owners are not workloads.
@@ -33,10 +37,10 @@ const (
 	queryKubeStateSeries = `max_over_time(max(count by (__name__) ({__name__=~"kube_pod_container_resource_requests|kube_pod_container_resource_limits|kube_pod_container_status_restarts_total|kube_pod_info"}))[%s:%s])`
 )
 
-// kubeStateQueries is the number of queries per kube-state-metrics chunk: six range queries
-// (requests, limits, pod info, phase, last termination reason, restarts) and three instant
-// ones (owners of pods, ReplicaSets and Jobs).
-const kubeStateQueries = 9
+// kubeStateQueries is the number of queries per kube-state-metrics chunk: seven range queries
+// (requests, limits, pod info, phase, last termination reason, restarts, cAdvisor's OOM
+// events) and three instant ones (owners of pods, ReplicaSets and Jobs).
+const kubeStateQueries = 10
 
 // Resources of kube_pod_container_resource_requests and _limits, and reasons.
 const (
@@ -44,6 +48,9 @@ const (
 	resourceMemory = "memory"
 	resourceGPU    = "nvidia_com_gpu"
 	reasonOOM      = "OOMKilled"
+	// reasonProcessOOM marks an OOM kill that container_oom_events_total counted beyond the
+	// restarts after an OOM kill: a process of the container died, the container did not.
+	reasonProcessOOM = "ProcessOOMKilled"
 )
 
 // Label sets of the kube-state-metrics queries.
@@ -100,8 +107,11 @@ type KubeState struct {
 	// then namespace, pod and container. Cluster is left empty; StartedAt, FinishedAt and
 	// Labels are not known; QoSClass is derived from the requests and limits seen.
 	Containers []model.Container
-	// Events are the OOM kills: a restart counter that grew at a step while the container's
-	// last termination reason was OOMKilled, stamped with that step and the memory limit then.
+	// Events are the OOM kills, stamped with their step and the memory limit then: a restart
+	// counter that grew at a step while the container's last termination reason was
+	// OOMKilled (reason OOMKilled), and what cAdvisor's container_oom_events_total grew by
+	// beyond those restarts in the same step (reason ProcessOOMKilled: a child process
+	// killed while PID 1 survived).
 	Events []model.ContainerEvent
 }
 
@@ -113,6 +123,7 @@ type kubeStateChunk struct {
 	phase            *table[phaseLabels]
 	reasons          *table[reasonLabels]
 	restarts         *table[containerLabels]
+	oomEvents        *table[instanceLabels]
 	podOwners        *table[podOwnerLabels]
 	rsOwners         *table[replicaSetOwnerLabels]
 	jobOwners        *table[jobOwnerLabels]
@@ -122,7 +133,7 @@ type kubeStateChunk struct {
 // to), and the OOM kills at those steps. A step of 0 is Options.Step. Each step reads the
 // series' latest samples within Prometheus's lookback, so a deleted pod whose series were
 // not ended by staleness markers (backfilled data) is still seen up to five minutes later.
-// The queries issued are 1 + 9 × chunks, chunks planned like Usage's with one more reading
+// The queries issued are 1 + 10 × chunks, chunks planned like Usage's with one more reading
 // (the one before from).
 func (c *Client) KubeState(ctx context.Context, from, to time.Time, step time.Duration) (*KubeState, error) {
 	if step == 0 {
@@ -178,6 +189,8 @@ func (c *Client) KubeState(ctx context.Context, from, to time.Time, step time.Du
 			ch.rsOwners, err = fetch[replicaSetOwnerLabels](ctx, c, owned("replicaset owners", queryReplicaSetOwners), 0)
 		case 8:
 			ch.jobOwners, err = fetch[jobOwnerLabels](ctx, c, owned("job owners", queryJobOwners), 0)
+		case 9:
+			ch.oomEvents, err = fetch[instanceLabels](ctx, c, ranged("container OOM events", queryOOMEvents), series)
 		}
 		return err
 	})
@@ -194,6 +207,7 @@ func assembleKubeState(origin time.Time, step time.Duration, chunks []kubeStateC
 	nodes := map[objectKey]string{} // a pod's node, from any step: pods never move
 	for i := range chunks {
 		ch := &chunks[i]
+		// cAdvisor's OOM events are not kube-state-metrics: they do not count here.
 		for _, n := range []int{rowsOf(ch.requests), rowsOf(ch.limits), rowsOf(ch.podInfo), rowsOf(ch.phase),
 			rowsOf(ch.reasons), rowsOf(ch.restarts), rowsOf(ch.podOwners), rowsOf(ch.rsOwners), rowsOf(ch.jobOwners)} {
 			ks.Present = ks.Present || n > 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,17 @@ func TestAssembleKubeState(t *testing.T) {
 			{"db", "pg-0", "pg"}:     {0, 2, 2, 3}, // OOM at the first step (2 restarts) and the third
 			{"shop", "web-1", "app"}: {1, 1, 2, 2}, // restarted, but not OOM-killed
 		}),
+		oomEvents: tableOf(4, map[instanceLabels][]float64{
+			// pg's kill at the first step is seen by its counter too (1 of the 2 restarts);
+			// at the third step the counter says 2, one more than the restarts.
+			{containerLabels{"db", "pg-0", "pg"}, "id-pg"}: {0, 1, 1, 3},
+			// A process of web-1 killed at the second step; its restart (not an OOM kill)
+			// starts a new instance at 0.
+			{containerLabels{"shop", "web-1", "app"}, "id-a"}: {0, 0, 1, nan},
+			{containerLabels{"shop", "web-1", "app"}, "id-b"}: {nan, nan, nan, 0},
+			// Not a container kube-state-metrics knows: ignored.
+			{containerLabels{"shop", "gone", "app"}, "id-c"}: {0, 5, 5, 5},
+		}),
 		podOwners: instantOf(
 			podOwnerLabels{"shop", "web-1", "ReplicaSet", "web-7d"},
 			podOwnerLabels{"db", "pg-0", "StatefulSet", "pg"},
@@ -118,18 +130,36 @@ func TestAssembleKubeState(t *testing.T) {
 			}
 		}
 	}
-	if len(ks.Events) != 2 {
-		t.Fatalf("events = %+v, want 2", ks.Events)
+	wantEvents := []struct {
+		at     time.Time
+		pod    string
+		reason string
+		count  uint32
+	}{
+		{t0, "pg-0", "OOMKilled", 2},
+		{t0.Add(time.Minute), "web-1", "ProcessOOMKilled", 1},
+		{t0.Add(2 * time.Minute), "pg-0", "OOMKilled", 2}, // one restart + one more process
 	}
-	for i, at := range []time.Time{t0, t0.Add(2 * time.Minute)} {
+	if len(ks.Events) != len(wantEvents) {
+		t.Fatalf("events = %+v, want %d", ks.Events, len(wantEvents))
+	}
+	for i, w := range wantEvents {
 		e := ks.Events[i]
-		if !e.Timestamp.Equal(at) || e.Pod != "pg-0" || e.Kind != model.EventOOMKill || e.Reason != "OOMKilled" ||
-			e.MemoryLimitBytes != 512*mi || e.Node != "node-b" || e.Workload.Kind != "StatefulSet" {
+		if !e.Timestamp.Equal(w.at) || e.Pod != w.pod || e.Kind != model.EventOOMKill || e.Reason != w.reason || e.Count != w.count {
+			t.Errorf("event %d = %+v, want %+v", i, e, w)
+		}
+	}
+	for _, i := range []int{0, 2} {
+		if e := ks.Events[i]; e.MemoryLimitBytes != 512*mi || e.Node != "node-b" || e.Workload.Kind != "StatefulSet" {
 			t.Errorf("event %d = %+v", i, e)
 		}
 	}
-	if ks.Events[0].Count != 2 || ks.Events[1].Count != 1 {
-		t.Errorf("event counts %d, %d; want 2, 1", ks.Events[0].Count, ks.Events[1].Count)
+	if e := ks.Events[1]; e.Workload != (model.WorkloadRef{Kind: "Deployment", Name: "web"}) || e.MemoryLimitBytes != 512*mi ||
+		!strings.Contains(e.Message, "1 process of the container OOM-killed") {
+		t.Errorf("process OOM event = %+v", e)
+	}
+	if msg := ks.Events[2].Message; !strings.Contains(msg, "restart count 3") || !strings.Contains(msg, "1 more process") {
+		t.Errorf("combined event message %q", msg)
 	}
 
 	empty := assembleKubeState(origin, time.Minute, []kubeStateChunk{{span: span{0, 3}}})
@@ -146,7 +176,7 @@ func TestKubeStateQueryCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 36 steps plus the reading before the window, at most 12 steps a chunk: 3 chunks.
-	if got, want := c.QueryCount(), int64(1+9*3); got != want {
+	if got, want := c.QueryCount(), int64(1+10*3); got != want {
 		t.Fatalf("%d queries, want %d", got, want)
 	}
 	if ks.Present {

@@ -76,6 +76,8 @@ func appendSnapshots(ks *KubeState, ch *kubeStateChunk, origin time.Time, step t
 	reasonRows := rowTargets(ch.reasons, func(l reasonLabels) int { return containerOf(l.Namespace, l.Pod, l.Container) })
 	infoRows := rowTargets(ch.podInfo, func(l podInfoLabels) int { return podOfRow(l.Namespace, l.Pod) })
 	phaseRows := rowTargets(ch.phase, func(l phaseLabels) int { return podOfRow(l.Namespace, l.Pod) })
+	oomRows := rowTargets(ch.oomEvents, func(l instanceLabels) int { return containerOf(l.Namespace, l.Pod, l.Container) })
+	restartKills, oomKills := make([]float64, len(keys)), make([]float64, len(keys))
 
 	cs := make([]containerState, len(keys))
 	ps := make([]podState, len(pods))
@@ -166,34 +168,61 @@ func appendSnapshots(ks *KubeState, ch *kubeStateChunk, origin time.Time, step t
 			})
 		}
 
+		// OOM kills: restarts after one, and cAdvisor's OOM events beyond those restarts.
+		clear(restartKills)
+		clear(oomKills)
 		for r, i := range restartRows {
 			if i < 0 || cs[i].reason != reasonOOM {
 				continue
 			}
-			inc, ok := counterIncrease(ch.restarts.at(r, p-1), ch.restarts.at(r, p))
-			if !ok || inc <= 0 {
+			if inc, ok := counterIncrease(ch.restarts.at(r, p-1), ch.restarts.at(r, p)); ok && inc > 0 {
+				restartKills[i] += inc
+			}
+		}
+		for r, i := range oomRows {
+			if i < 0 || !cs[i].seen {
 				continue
 			}
+			if inc, ok := counterIncrease(ch.oomEvents.at(r, p-1), ch.oomEvents.at(r, p)); ok && inc > 0 {
+				oomKills[i] += inc
+			}
+		}
+		event := func(i int, reason, msg string, n float64) {
 			k := keys[i]
 			node := ps[podOf[i]].node
 			if node == "" {
 				node = nodes[objectKey{k.Namespace, k.Pod}]
 			}
 			ks.Events = append(ks.Events, model.ContainerEvent{
-				Timestamp:        at,
-				Namespace:        k.Namespace,
-				Workload:         workloads[podOf[i]],
-				Pod:              k.Pod,
-				Container:        k.Container,
-				Node:             node,
-				Kind:             model.EventOOMKill,
-				Reason:           reasonOOM,
-				Message:          fmt.Sprintf("restarted after an OOM kill (restart count %d)", toCount(cs[i].restarts)),
-				Count:            toCount(inc),
-				MemoryLimitBytes: toBytes(cs[i].res.memLimit),
+				Timestamp: at, Namespace: k.Namespace, Workload: workloads[podOf[i]], Pod: k.Pod,
+				Container: k.Container, Node: node, Kind: model.EventOOMKill, Reason: reason, Message: msg,
+				Count: toCount(n), MemoryLimitBytes: toBytes(cs[i].res.memLimit),
 			})
 		}
+		// One event per container and step (container_events keeps one row per key and
+		// time). A kill of PID 1 may also be counted by the old instance's counter: only what
+		// goes beyond the restarts is a process killed inside a running container.
+		for i := range keys {
+			restarted, processes := restartKills[i], max(oomKills[i]-restartKills[i], 0)
+			switch {
+			case restarted > 0 && processes > 0:
+				event(i, reasonOOM, fmt.Sprintf("restarted after an OOM kill (restart count %d); %s OOM-killed while it ran (container_oom_events_total)",
+					toCount(cs[i].restarts), plural(toCount(processes), "more process", "more processes")), restarted+processes)
+			case restarted > 0:
+				event(i, reasonOOM, fmt.Sprintf("restarted after an OOM kill (restart count %d)", toCount(cs[i].restarts)), restarted)
+			case processes > 0:
+				event(i, reasonProcessOOM, fmt.Sprintf("%s of the container OOM-killed while it kept running (container_oom_events_total)",
+					plural(toCount(processes), "process", "processes")), processes)
+			}
+		}
 	}
+}
+
+func plural(n uint32, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // addKeys appends the container of every row of t to keys.
