@@ -87,10 +87,10 @@ func TestIntegrationUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The count query, then cpu, memory, throttled, periods and start times for each of 3
-	// one-hour chunks.
-	if got, want := c.QueryCount(), int64(1+usageQueries*3); got != want {
-		t.Errorf("QueryCount = %d, want 1 + 6 × 3 = %d", got, want)
+	// The count query, then cpu, its sample times, memory, throttled, periods, start times
+	// and pod completion times for each of 3 one-hour chunks.
+	if got, want := c.QueryCount(), int64(1+7*3); got != want {
+		t.Errorf("QueryCount = %d, want 1 + 7 × 3 = %d", got, want)
 	}
 	got := byKey(samples, fxNSWeb, fxNSBatch, fxNSAPI)
 	gotAll := byKey(samples, fxNSWeb, fxNSBatch, fxNSAPI, fxNSOOM, fxNSJobs)

@@ -129,8 +129,8 @@ type kubeStateChunk struct {
 	jobOwners        *table[jobOwnerLabels]
 }
 
-// KubeState returns the containers kube-state-metrics knew at from, from+step, ... (before
-// to), and the OOM kills at those steps. A step of 0 is Options.Step. Each step reads the
+// KubeState returns the containers kube-state-metrics knew at the multiples of step in
+// [from, to), and the OOM kills at those steps. A step of 0 is Options.Step. Each step reads the
 // series' latest samples within Prometheus's lookback, so a deleted pod whose series were
 // not ended by staleness markers (backfilled data) is still seen up to five minutes later.
 // The queries issued are 1 + 10 × chunks, chunks planned like Usage's with one more reading
@@ -146,10 +146,21 @@ func (c *Client) KubeState(ctx context.Context, from, to time.Time, step time.Du
 		return nil, fmt.Errorf("window %s: from must be before to", windowString(from, to))
 	}
 	from, to = from.UTC(), to.UTC()
-	steps := int((to.Sub(from) + step - 1) / step)
+	// The steps are the multiples of step (since the Unix epoch) in [from, to), whatever the
+	// window: consecutive windows then compare every step with the same previous step, so a
+	// restart or an OOM kill is counted once however the collector cut its windows (a window
+	// shorter than step may hold no step at all).
+	first := from.Truncate(step)
+	if first.Before(from) {
+		first = first.Add(step)
+	}
+	if !first.Before(to) {
+		return &KubeState{}, nil
+	}
+	steps := int((to.Sub(first) + step - 1) / step)
 	// Point i (0..steps) is at origin + i·step. Point 0 comes before the window, so that a
 	// restart counter can be compared with its previous reading at the window's first step.
-	origin := from.Add(-step)
+	origin := first.Add(-step)
 	last := origin.Add(time.Duration(steps) * step)
 
 	series, err := c.countSeries(ctx, "kube-state-metrics series", queryKubeStateSeries, origin, last)

@@ -2,7 +2,11 @@ package prom
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"reflect"
 	"strings"
 	"testing"
@@ -184,5 +188,91 @@ func TestKubeStateQueryCount(t *testing.T) {
 	}
 	if _, err := c.KubeState(context.Background(), t0, t0, time.Minute); err == nil {
 		t.Fatal("empty window accepted")
+	}
+}
+
+// oomProm answers kube-state-metrics queries for one container that is OOM-killed every
+// 10 minutes from t0 (restarts 1 at t0+10m, 2 at t0+20m, ...) while its cgroup counts a kill
+// every 100 s (container_oom_events_total: the restarts' kills and processes'). Everything
+// else is empty.
+func oomProm(t *testing.T) string {
+	series := func(labels string, value func(ts int64) float64, start, end, step int64) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, `{"metric":{%s},"values":[`, labels)
+		for ts := start; ts <= end; ts += step {
+			if ts > start {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `[%d,"%g"]`, ts, value(ts))
+		}
+		b.WriteString("]}")
+		return b.String()
+	}
+	base := t0.Unix()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		query := q.Get("query")
+		if r.URL.Path == pathQuery {
+			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[%s,"1"]}]}}`, q.Get("time"))
+			return
+		}
+		start, _ := strconv.ParseFloat(q.Get("start"), 64)
+		end, _ := strconv.ParseFloat(q.Get("end"), 64)
+		step, _ := strconv.ParseFloat(q.Get("step"), 64)
+		s, e, st := int64(start), int64(end), int64(step)
+		const c = `"namespace":"db","pod":"pg-0","container":"pg"`
+		var result string
+		switch {
+		case strings.Contains(query, "kube_pod_container_status_restarts_total"):
+			result = series(c, func(ts int64) float64 { return float64(max(ts-base, 0) / 600) }, s, e, st)
+		case strings.Contains(query, "last_terminated_reason"):
+			result = series(c+`,"reason":"OOMKilled"`, func(int64) float64 { return 1 }, s, e, st)
+		case strings.Contains(query, "kube_pod_container_resource_requests"):
+			result = series(c+`,"resource":"cpu"`, func(int64) float64 { return 1 }, s, e, st)
+		case strings.Contains(query, "container_oom_events_total"):
+			result = series(c+`,"id":"/pod/pg"`, func(ts int64) float64 { return float64(max(ts-base, 0) / 100) }, s, e, st)
+		}
+		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"matrix","result":[%s]}}`, result)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// Every kill is counted once however the window is cut: the steps are the multiples of the
+// step, so windows shorter than the step (the usage job every minute) and windows that do
+// not start on a step give the same kills as one window.
+func TestKubeStateKillsCountedOnceWhateverTheWindows(t *testing.T) {
+	c := newTestClient(t, oomProm(t), Options{})
+	const step = 5 * time.Minute
+	kills := func(from, to time.Time, window time.Duration) (restarts, processes uint32) {
+		for w := from; w.Before(to); w = w.Add(window) {
+			ks, err := c.KubeState(context.Background(), w, w.Add(window), step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range ks.Events {
+				switch e.Reason {
+				case "OOMKilled":
+					restarts += e.Count
+				case "ProcessOOMKilled":
+					processes += e.Count
+				}
+			}
+		}
+		return restarts, processes
+	}
+	// The steps t0+5m .. t0+60m each see 3 kills in the cgroup (300 s / 100 s). At t0+10m,
+	// 20m, ..., 60m the container also restarted once: one OOMKilled event of 3 kills (the
+	// restart and 2 processes); at t0+5m, 15m, ..., 55m 3 ProcessOOMKilled. 18 + 18 = 36 =
+	// ⌊3600 / 100⌋ kills in all.
+	from, to := t0.Add(time.Minute), t0.Add(61*time.Minute)
+	for _, window := range []time.Duration{time.Minute, 3 * time.Minute, 7 * time.Minute, 60 * time.Minute} {
+		restarts, processes := kills(from, to, window)
+		if restarts != 18 || processes != 18 {
+			t.Errorf("windows of %s: %d kills in OOMKilled events and %d in ProcessOOMKilled ones, want 18 and 18", window, restarts, processes)
+		}
+	}
+	if ks, err := c.KubeState(context.Background(), t0.Add(time.Minute), t0.Add(2*time.Minute), step); err != nil || len(ks.Containers) != 0 || ks.Present {
+		t.Errorf("a window without a step: %+v, %v; want nothing", ks, err)
 	}
 }

@@ -55,6 +55,10 @@ const (
 	// within the last %s: cheap (one sample per series per instant) and enough to size the
 	// chunks, the counter queries answering one series per instance.
 	queryInstanceCount = `max_over_time(count(count by (namespace, pod, container, id) (container_cpu_usage_seconds_total{container!="", container!="POD"}))[%s:%s])`
+	// queryCompletion is when kube-state-metrics saw each finished pod complete (Unix
+	// seconds): the end of its containers' last instances, which ran on past their last
+	// cAdvisor sample (see Usage).
+	queryCompletion = `max by (namespace, pod) (kube_pod_completion_time)`
 )
 
 // The range queries of a usage chunk, in the order they are sent.
@@ -65,6 +69,7 @@ const (
 	readThrottled
 	readPeriods
 	readStarts
+	readCompletions
 	usageQueries // range queries per usage chunk
 )
 
@@ -77,6 +82,12 @@ type containerLabels struct {
 
 func compareContainers(a, b containerLabels) int {
 	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Pod, b.Pod), cmp.Compare(a.Container, b.Container))
+}
+
+// podLabels identify a pod. They are the labels of the completion-time query.
+type podLabels struct {
+	Namespace string `json:"namespace"`
+	Pod       string `json:"pod"`
 }
 
 // instanceLabels identify one instance of a container: ID is cAdvisor's cgroup path, empty
@@ -98,6 +109,7 @@ type instanceLabels struct {
 type usageTables struct {
 	cpu, cpuTimes, throttled, periods, starts *table[instanceLabels]
 	mem                                       *table[containerLabels]
+	completions                               *table[podLabels] // may be nil
 	memBefore                                 int
 	maxGap                                    float64 // seconds; see Options.MaxGap
 }
@@ -137,13 +149,19 @@ type usageChunk struct {
 //   - CPUThrottledPeriods and CPUPeriods are the CFS counters' increases, spread like CPU
 //     over the times of the CPU samples of the same instance (cAdvisor stamps a container's
 //     metrics of one housekeeping with one time).
+//   - A finished pod's containers ran until kube-state-metrics' kube_pod_completion_time F,
+//     past their last sample T (up to a scrape interval: cAdvisor stops exporting a container
+//     that exited). When T < F ≤ T + MaxGap, the last instance of each of its containers is
+//     taken to have run over [T, F] at the rate of its last interval (an estimate, the one
+//     unmeasured part of the model), with its last working set; so a Job's running minutes
+//     and CPU match its real duration rather than stopping at its last scrape.
 //
 // Every chunk reads the samples up to MaxGap after its end, so an interval that crosses a
 // chunk's end is split the same way by both chunks: the answer does not depend on where the
 // chunks are cut. The caller must therefore ask for windows that end at least one scrape
 // interval before now (the collector's usage delay).
 //
-// from and to must be multiples of the step. The queries issued are 1 + 6 × chunks, where
+// from and to must be multiples of the step. The queries issued are 1 + 7 × chunks, where
 // chunks = ⌈steps / per chunk⌉ and per chunk = min(Chunk / Step, 10,999 − 2·lookahead,
 // MaxSamples / instances − 1 − 2·lookahead), lookahead = ⌈MaxGap / Step⌉ and instances
 // the most container instances seen at once: they depend on the number of containers only
@@ -181,7 +199,7 @@ func (c *Client) Usage(ctx context.Context, from, to time.Time) ([]model.UsageSa
 	)
 	// Chunks are turned into samples in order as soon as they are complete, and their
 	// tables dropped, so no more than a few chunks' answers are held at once.
-	finish := func(k, query int, counters *table[instanceLabels], mem *table[containerLabels]) {
+	finish := func(k, query int, counters *table[instanceLabels], mem *table[containerLabels], pods *table[podLabels]) {
 		mu.Lock()
 		defer mu.Unlock()
 		ch := &chunks[k]
@@ -198,6 +216,9 @@ func (c *Client) Usage(ctx context.Context, from, to time.Time) ([]model.UsageSa
 			ch.periods = counters
 		case readStarts:
 			ch.starts = counters
+		}
+		if pods != nil {
+			ch.completions = pods
 		}
 		ch.pending--
 		for next < len(chunks) && chunks[next].pending == 0 {
@@ -220,7 +241,16 @@ func (c *Client) Usage(ctx context.Context, from, to time.Time) ([]model.UsageSa
 			if err != nil {
 				return err
 			}
-			finish(k, query, nil, t)
+			finish(k, query, nil, t, nil)
+			return nil
+		}
+		if query == readCompletions {
+			r := rangeRequest("pod completion times", queryCompletion, start, step, s.Len()+1+ahead)
+			t, err := fetch[podLabels](ctx, c, r, 0)
+			if err != nil {
+				return err
+			}
+			finish(k, query, nil, nil, t)
 			return nil
 		}
 		var r request
@@ -241,7 +271,7 @@ func (c *Client) Usage(ctx context.Context, from, to time.Time) ([]model.UsageSa
 		if err != nil {
 			return err
 		}
-		finish(k, query, t, nil)
+		finish(k, query, t, nil, nil)
 		return nil
 	})
 	if err != nil {

@@ -128,20 +128,27 @@ func (c *counterSeries) startTime(i int32) float64 {
 
 // accumulate spreads row i's increases over the grid's steps (into), and marks the time
 // the instance ran (covered, when not nil). Without sample times a flat counter is not
-// taken as running: a series lingering in the lookback looks the same.
-func (c *counterSeries) accumulate(g grid, i int32, maxGap float64, into, covered []float64) {
+// taken as running: a series lingering in the lookback looks the same. until, when not
+// NaN, is when the instance ended (its pod's completion): the time from its last sample to
+// until, if no longer than maxGap, is taken to have run at the rate of its last interval.
+func (c *counterSeries) accumulate(g grid, i int32, maxGap, until float64, into, covered []float64) {
 	rs, timed := c.readings(g, i)
 	if len(rs) == 0 {
 		return
 	}
+	rate := math.NaN() // of the latest interval, per second
 	if s := c.startTime(i); !math.IsNaN(s) && math.Abs(rs[0].t-s) <= maxGap &&
 		(timed || rs[0].j == 0 || s >= g.boundary(rs[0].j-1)) {
 		// The instance's first sample: its counter started from zero at s. A start time
 		// after its first sample is the node's clock running ahead; it started by then.
 		g.spread(rs[0].v, min(s, rs[0].t), rs[0].t, into, covered)
+		if rs[0].t > s {
+			rate = rs[0].v / (rs[0].t - s)
+		}
 	}
 	for k := 1; k < len(rs); k++ {
 		a, b := rs[k-1], rs[k]
+		rate = math.NaN()
 		if b.t-a.t > maxGap || (!timed && b.j != a.j+1) {
 			continue // a gap: the container did not run in between
 		}
@@ -150,7 +157,42 @@ func (c *counterSeries) accumulate(g grid, i int32, maxGap float64, into, covere
 			continue
 		}
 		g.spread(inc, a.t, b.t, into, covered)
+		rate = inc / (b.t - a.t)
 	}
+	last := rs[len(rs)-1].t
+	if timed && !math.IsNaN(until) && until > last && until-last <= maxGap {
+		if math.IsNaN(rate) {
+			rate = 0 // it ran, at a rate never measured
+		}
+		g.spread(rate*(until-last), last, until, into, covered)
+	}
+}
+
+// lastReading is the time of row i's latest sample, -Inf when it has none.
+func (c *counterSeries) lastReading(g grid, i int32) float64 {
+	rs, _ := c.readings(g, i)
+	if len(rs) == 0 {
+		return math.Inf(-1)
+	}
+	return rs[len(rs)-1].t
+}
+
+// completionTimes is each finished pod's completion (Unix seconds) from the completion
+// table: the value of its first point that has one.
+func completionTimes(t *table[podLabels]) map[podLabels]float64 {
+	out := map[podLabels]float64{}
+	if t == nil {
+		return out
+	}
+	for i, l := range t.labels {
+		for _, v := range t.row(i) {
+			if !math.IsNaN(v) && v > 0 {
+				out[l] = v
+				break
+			}
+		}
+	}
+	return out
 }
 
 // groupByContainer groups tab's rows by container, dropping the id-less rows of a container
@@ -198,6 +240,7 @@ func appendUsage(out []model.UsageSample, start time.Time, step time.Duration, s
 	throttled := newCounterSeries(in.throttled, in.cpuTimes, in.starts, timeRow, startRow)
 	periods := newCounterSeries(in.periods, in.cpuTimes, in.starts, timeRow, startRow)
 	cpuRows, throttledRows, periodsRows := groupByContainer(in.cpu), groupByContainer(in.throttled), groupByContainer(in.periods)
+	completed := completionTimes(in.completions)
 
 	keys := make([]containerLabels, 0, len(cpuRows))
 	for k := range cpuRows {
@@ -230,13 +273,30 @@ func appendUsage(out []model.UsageSample, start time.Time, step time.Duration, s
 		if r, ok := memRow[key]; ok {
 			ct.mem = r
 		}
+		// A finished pod's containers ran on past their last sample, to its completion: the
+		// latest instance of each (the one that ran last) is extended.
+		until := func(*counterSeries, int32) float64 { return math.NaN() }
+		if done, ok := completed[podLabels{key.Namespace, key.Pod}]; ok {
+			latest, latestAt := instanceLabels{}, math.Inf(-1)
+			for _, i := range cpuRows[key] {
+				if t := cpu.lastReading(g, i); t > latestAt {
+					latest, latestAt = cpu.tab.labels[i], t
+				}
+			}
+			until = func(c *counterSeries, i int32) float64 {
+				if latestAt > math.Inf(-1) && c.tab.labels[i] == latest {
+					return done
+				}
+				return math.NaN()
+			}
+		}
 		if rows := cpuRows[key]; len(rows) > 0 {
 			ct.hasCPU = true
 			ct.cpu, ct.covered = make([]float64, steps), make([]float64, steps)
 			earliest := math.Inf(1)
 			for _, i := range rows {
 				ct.timed = ct.timed || cpu.timeOf[i] >= 0
-				cpu.accumulate(g, i, maxGap, ct.cpu, ct.covered)
+				cpu.accumulate(g, i, maxGap, until(cpu, i), ct.cpu, ct.covered)
 				s := cpu.startTime(i)
 				if math.IsNaN(s) {
 					earliest = math.NaN()
@@ -249,13 +309,13 @@ func appendUsage(out []model.UsageSample, start time.Time, step time.Duration, s
 		if rows := throttledRows[key]; len(rows) > 0 {
 			ct.throttled = make([]float64, steps)
 			for _, i := range rows {
-				throttled.accumulate(g, i, maxGap, ct.throttled, nil)
+				throttled.accumulate(g, i, maxGap, until(throttled, i), ct.throttled, nil)
 			}
 		}
 		if rows := periodsRows[key]; len(rows) > 0 {
 			ct.periods = make([]float64, steps)
 			for _, i := range rows {
-				periods.accumulate(g, i, maxGap, ct.periods, nil)
+				periods.accumulate(g, i, maxGap, until(periods, i), ct.periods, nil)
 			}
 		}
 	}

@@ -16,7 +16,7 @@ import (
 // scrapedSeries is one series' raw samples: times in Unix seconds, in order.
 type scrapedSeries struct {
 	labels string // JSON object of its labels
-	kind   string // "cpu", "mem" or "start"
+	kind   string // "cpu", "mem", "start" or "completion"
 	t, v   []float64
 }
 
@@ -50,6 +50,8 @@ func (p *sampleProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		window = dur.Seconds()
 	case strings.Contains(query, "cpu_usage"):
 		kind = "cpu"
+	case strings.Contains(query, "completion_time"):
+		kind = "completion"
 	case strings.Contains(query, "start_time"):
 		kind = "start"
 	}
@@ -208,6 +210,57 @@ func TestUsageGapsAndStops(t *testing.T) {
 	for pod, w := range want {
 		if !sameMinutes(got[pod], w) {
 			t.Errorf("%s: cores per minute %v, want %v", pod, got[pod], w)
+		}
+	}
+}
+
+// A finished pod ran until kube-state-metrics' completion time, past its last sample: the
+// tail is counted at the last interval's rate, in the minutes it overlaps, however the
+// window is chunked. A completion further than MaxGap from the last sample is not.
+func TestUsageRunsUntilCompletion(t *testing.T) {
+	const steps = 15
+	base := float64(t0.Unix())
+	completion := func(pod string, at float64) scrapedSeries {
+		s := scrapedSeries{labels: fmt.Sprintf(`{"namespace":"ns","pod":%q}`, pod), kind: "completion"}
+		for ts := at + 20; ts < 1800; ts += 30 {
+			s.t, s.v = append(s.t, base+ts), append(s.v, base+at)
+		}
+		return s
+	}
+	var series []scrapedSeries
+	// "job" runs [0, 290) at 0.5 cores, scraped every 30 s from 0:05: its last sample is at
+	// 4:35, it completed at 4:50.
+	series = append(series, scrape("job", "j1", 30, 5, 0, 290, 0.5, 2e6, true)...)
+	series = append(series, completion("job", 290))
+	// "late" stopped at 4:35 too, but its completion reads 12:00 (beyond MaxGap): not
+	// extended.
+	series = append(series, scrape("late", "l1", 30, 5, 0, 290, 0.5, 2e6, true)...)
+	series = append(series, completion("late", 720))
+	srv := httptest.NewServer(&sampleProm{series: series})
+	t.Cleanup(srv.Close)
+	nan := math.NaN()
+	want := map[string][]float64{
+		// Minute 4: 35 s measured, 15 s of tail at the same rate.
+		"job": {0.5, 0.5, 0.5, 0.5, 0.5 * 50 / 60, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan},
+		// Minute 4: the 35 s up to its last sample only.
+		"late": {0.5, 0.5, 0.5, 0.5, 0.5 * 35 / 60, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan},
+	}
+	for _, chunk := range []int{15, 5, 4, 1} {
+		c := newTestClient(t, srv.URL, Options{Chunk: time.Duration(chunk) * time.Minute})
+		samples, err := c.Usage(context.Background(), t0, t0.Add(steps*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := cpuByMinute(samples, steps)
+		for pod, w := range want {
+			if !sameMinutes(got[pod], w) {
+				t.Errorf("%d-minute chunks: %s: cores per minute %v, want %v", chunk, pod, got[pod], w)
+			}
+		}
+		for _, s := range samples {
+			if s.MemoryWorkingSetBytes != 2e6 {
+				t.Errorf("%d-minute chunks: %s at %s: working set %d, want its last sample's 2000000", chunk, s.Pod, s.Timestamp.Format("15:04"), s.MemoryWorkingSetBytes)
+			}
 		}
 	}
 }

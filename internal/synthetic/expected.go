@@ -67,7 +67,9 @@ type ExpectedHour struct {
 	// the rate of minute [m, m+1m) is the CPU counter's increase between its readings at m
 	// and m+1m (the latest scrape by then; a run's counter starts at 0 when it starts) ÷ 60 —
 	// so the last moments of a run, after its last scrape, are not seen — and the working
-	// set is the largest sample scraped in (m, m+1m].
+	// set is the largest sample scraped in (m, m+1m]. A finished pod's last run is seen up
+	// to its completion (kube_pod_completion_time bounds it), its minutes after the last
+	// scrape at the run's real rate and with its last working set.
 	CPUChargedCoreMinutes float64
 	RAMChargedByteMinutes float64
 }
@@ -209,24 +211,41 @@ func (c *Cluster) expectedContainer(ct *container) ExpectedContainer {
 			e.CPUThrottledPeriods = ct.cpu.throttledPeriods(from, to)
 		}
 	}
-	// The working set of each minute: the largest sample scraped in (m, m+1m].
+	// seenUntil is how far the readings of run k show it: its last scrape, or for a finished
+	// pod's last run its completion.
+	seenUntil := func(k int, last int64) int64 {
+		if r := ct.runs[k]; k == len(ct.runs)-1 && p.finished() && r.end <= c.end {
+			return r.end
+		}
+		return last
+	}
+	// The working set of each minute: the largest sample scraped in (m, m+1m]; a finished
+	// pod's minutes after its last scrape hold its last sample.
 	memOfMinute := map[int64]float64{}
-	for _, r := range ct.runs {
+	for k, r := range ct.runs {
 		first, last, ok := c.window(r.start, r.end)
 		for t := first; ok && t <= last; t += c.scrape {
 			m := (t - 1) / minute * minute
 			memOfMinute[m] = max(memOfMinute[m], float64(ct.mem.bytes(t, r.start)))
+		}
+		if until := seenUntil(k, last); ok && until > last {
+			for m := last / minute * minute; m < until; m += minute {
+				if _, sampled := memOfMinute[m]; !sampled || m >= last {
+					memOfMinute[m] = max(memOfMinute[m], float64(ct.mem.bytes(last, r.start)))
+				}
+			}
 		}
 	}
 	cpuRequest, memRequest := float64(cs.cpuRequestMilli)/1000, float64(cs.memRequest)
 	// seenCPU is the CPU seconds the readings show for minute [m, m+1m), over all runs.
 	seenCPU := func(m int64) float64 {
 		sum := 0.0
-		for _, r := range ct.runs {
+		for k, r := range ct.runs {
 			_, last, ok := c.window(r.start, r.end)
 			if !ok {
 				continue
 			}
+			last = seenUntil(k, last)
 			lo, hi := min(max(m, r.start), last), min(max(m+minute, r.start), last)
 			if hi > lo {
 				sum += ct.cpu.cpuSeconds(lo, hi)
