@@ -30,10 +30,11 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/collector ./cmd/reporter
 
-## test: every test, unit and real-server integration (starts the local stack first). Packages
-## run one at a time (-p 1): several load data into the shared Prometheus, which restarts it.
-test: stack-up
-	$(WITH_STACK) TALLY_REQUIRE_STACK=1 $(GO) test -p 1 -count=1 -v ./... | hack/gotest-summary.sh
+## test: every test, unit, real-server and real-cluster integration (starts the local stack
+## and the real single-node cluster first). Packages run one at a time (-p 1): several load
+## data into the shared Prometheus, which restarts it.
+test: stack-up cluster-up
+	$(WITH_STACK) eval "$$(hack/cluster/env.sh)" && TALLY_REQUIRE_STACK=1 $(GO) test -p 1 -count=1 -timeout 20m -v ./... | hack/gotest-summary.sh
 	$(MAKE) --no-print-directory test-chdb
 
 ## test-chdb: the SQL files of sql/ and the dashboards' queries executed on a modern ClickHouse engine (chDB)

@@ -45,7 +45,7 @@ type options struct {
 	kubeconfig, prometheusURL, dsn, pricing, cluster, listen string
 	prometheusConfig, prometheusSelector                     string
 	once, migrate                                            bool
-	backfill, retention, usageDelay, usageEvery              cli.Duration
+	backfill, retention, usageDelay, usageEvery, kubeState   cli.Duration
 	connectTimeout                                           time.Duration
 	logLevel, logFormat                                      string
 }
@@ -58,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	fs := flag.NewFlagSet("collector", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := options{backfill: cli.Duration(14 * 24 * time.Hour), retention: cli.Duration(35 * 24 * time.Hour),
-		usageDelay: cli.Duration(2 * time.Minute), usageEvery: cli.Duration(5 * time.Minute)}
+		usageDelay: cli.Duration(2 * time.Minute), usageEvery: cli.Duration(5 * time.Minute), kubeState: cli.Duration(5 * time.Minute)}
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig `path`; empty: in-cluster config")
 	fs.StringVar(&o.prometheusURL, "prometheus-url", "", "Prometheus base `URL`, e.g. http://prometheus:9090")
 	fs.StringVar(&o.prometheusConfig, "prometheus-config", "", "Prometheus HTTP client config `file` (YAML, Prometheus's http_config: authorization, basic_auth, tls_config, proxy_url, http_headers)")
@@ -70,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	fs.Var(&o.backfill, "backfill", "how far back to catch up from Prometheus history (`duration`, e.g. 14d)")
 	fs.Var(&o.usageDelay, "usage-delay", "collect a minute's usage this long after it ends (`duration`; at least the scrape interval + 1m)")
 	fs.Var(&o.usageEvery, "usage-every", "run the usage job every `duration` (whole minutes dividing an hour)")
+	fs.Var(&o.kubeState, "kube-state-step", "read kube-state-metrics and cAdvisor's OOM counter at multiples of this `duration` (whole minutes dividing an hour): the resolution of the history of pods gone before the inventory saw them and of OOM kills of processes")
 	fs.Var(&o.retention, "retention", "drop raw samples and snapshots older than this (`duration`; 0 keeps all)")
 	fs.StringVar(&o.listen, "listen", ":9464", "`address` of /metrics, /healthz and /readyz (empty: none)")
 	fs.BoolVar(&o.migrate, "migrate", false, "apply the schema migrations and exit")
@@ -123,6 +124,9 @@ func (o options) validate() error {
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("missing required flags: %v (see --help)", missing)
+	}
+	if k := time.Duration(o.kubeState); k <= 0 || k%time.Minute != 0 || time.Hour%k != 0 {
+		return fmt.Errorf("--kube-state-step %s: must be a whole number of minutes that divides an hour", k)
 	}
 	return nil
 }
@@ -205,7 +209,7 @@ func collect(ctx context.Context, o options, logger *slog.Logger) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	c, err := collector.New(collector.Options{
 		Cluster: o.cluster, Backfill: time.Duration(o.backfill), Retention: time.Duration(o.retention),
-		UsageDelay: time.Duration(o.usageDelay), UsageEvery: time.Duration(o.usageEvery),
+		UsageDelay: time.Duration(o.usageDelay), UsageEvery: time.Duration(o.usageEvery), KubeStateStep: time.Duration(o.kubeState),
 	}, collector.Deps{Store: s, Prom: promClient, Inventory: inv, Prices: book}, logger, reg)
 	if err != nil {
 		return err

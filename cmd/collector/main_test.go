@@ -42,6 +42,7 @@ func TestRun(t *testing.T) {
 		{"missing flags", []string{"--clickhouse-dsn", "clickhouse://h:9000/db"}, noEnv, 2, "", "missing required flags: [--prometheus-url --pricing --cluster]"},
 		{"migrate without dsn", []string{"--migrate"}, noEnv, 2, "", "missing required flags: [--clickhouse-dsn]"},
 		{"bad backfill", []string{"--backfill", "two weeks"}, noEnv, 2, "", "invalid duration"},
+		{"bad kube-state step", with("--kube-state-step", "90s"), noEnv, 2, "", "--kube-state-step 1m30s: must be a whole number of minutes"},
 		{"bad log level", []string{"--migrate", "--log-level", "loud"}, noEnv, 2, "", "invalid log level"},
 		{"bad env value", []string{"--migrate"}, func(k string) (string, bool) { return "soon", k == "TALLY_CLICKHOUSE_CONNECT_TIMEOUT" }, 2, "", "TALLY_CLICKHOUSE_CONNECT_TIMEOUT"},
 		{"http dsn", []string{"--migrate", "--clickhouse-dsn", "http://u:secret@h:8123/db"}, noEnv, 1, "", "native protocol"},

@@ -119,6 +119,12 @@ func New(opts Options, deps Deps, logger *slog.Logger, reg prometheus.Registerer
 	if e := opts.UsageEvery; e%time.Minute != 0 || time.Hour%e != 0 {
 		return nil, fmt.Errorf("collector: usage interval %s: must be a whole number of minutes that divides an hour", e)
 	}
+	if opts.Backfill < opts.UsageDelay+opts.UsageEvery {
+		return nil, fmt.Errorf("collector: backfill %s: shorter than the usage delay and interval (%s + %s), nothing would ever be collected", opts.Backfill, opts.UsageDelay, opts.UsageEvery)
+	}
+	if k := opts.KubeStateStep; k%time.Minute != 0 || time.Hour%k != 0 {
+		return nil, fmt.Errorf("collector: kube-state-metrics step %s: must be a whole number of minutes that divides an hour", k)
+	}
 	if err := opts.Rightsizing.Validate(); err != nil {
 		return nil, fmt.Errorf("collector: rightsizing policy: %w", err)
 	}

@@ -61,6 +61,41 @@ func (c *Collector) writeEvents(ctx context.Context, events []model.ContainerEve
 	return nil
 }
 
+// withoutKillsSeen takes from kube-state-metrics' OOM kill events (one per container and
+// step, from the restart counter) the kills the Kubernetes API already reported: the
+// inventory records each kill it sees at the container's finish time, so a kill in (step −
+// step duration, step] would otherwise be counted twice. What the API did not see (the
+// collector was down, or several kills between two looks) stays.
+func withoutKillsSeen(events, stored []model.ContainerEvent, step time.Duration) []model.ContainerEvent {
+	type key struct{ namespace, pod, container string }
+	seen := map[key][]time.Time{}
+	for _, e := range stored {
+		// The API's kills are stamped with their finish time, never a step's multiple
+		// (to the second) but by chance; the steps' own events are.
+		if e.Kind == model.EventOOMKill && e.Reason == "OOMKilled" && !e.Timestamp.Equal(e.Timestamp.Truncate(step)) {
+			k := key{e.Namespace, e.Pod, e.Container}
+			seen[k] = append(seen[k], e.Timestamp)
+		}
+	}
+	out := events[:0:0]
+	for _, e := range events {
+		if e.Kind == model.EventOOMKill && e.Reason == "OOMKilled" {
+			n := uint32(0)
+			for _, at := range seen[key{e.Namespace, e.Pod, e.Container}] {
+				if at.After(e.Timestamp.Add(-step)) && !at.After(e.Timestamp) {
+					n++
+				}
+			}
+			if n >= max(e.Count, 1) {
+				continue
+			}
+			e.Count = max(e.Count, 1) - n
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 func eventKey(e model.ContainerEvent) string {
 	return fmt.Sprintf("%s/%s/%s/%s/%s/%d", e.Namespace, e.Pod, e.Container, e.Kind, e.Reason, e.Timestamp.Unix())
 }
@@ -123,7 +158,15 @@ func (c *Collector) usageInterval(ctx context.Context, iv Interval, workloads ma
 			return err
 		}
 		c.metrics.rowsWritten.WithLabelValues("containers").Add(float64(len(ks.Containers)))
-		if err := c.writeEvents(ctx, ks.Events); err != nil {
+		events := ks.Events
+		if len(events) > 0 {
+			stored, err := c.deps.Store.ContainerEvents(ctx, store.Window{Cluster: c.opts.Cluster, From: iv.From.Add(-c.opts.KubeStateStep), To: iv.To})
+			if err != nil {
+				return err
+			}
+			events = withoutKillsSeen(events, stored, c.opts.KubeStateStep)
+		}
+		if err := c.writeEvents(ctx, events); err != nil {
 			return err
 		}
 	}

@@ -376,7 +376,7 @@ func TestIntegrationKubeState(t *testing.T) {
 	}
 	// 36 steps and the reading before the first, 12 steps a chunk: 3 chunks of 10 queries.
 	if got, want := c.QueryCount(), int64(1+kubeStateQueries*3); got != want {
-		t.Errorf("QueryCount = %d, want 1 + 10 × 3 = %d", got, want)
+		t.Errorf("QueryCount = %d, want 1 + 11 × 3 = %d", got, want)
 	}
 	if !ks.Present {
 		t.Fatal("Present = false")

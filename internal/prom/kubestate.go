@@ -37,10 +37,11 @@ const (
 	queryKubeStateSeries = `max_over_time(max(count by (__name__) ({__name__=~"kube_pod_container_resource_requests|kube_pod_container_resource_limits|kube_pod_container_status_restarts_total|kube_pod_info"}))[%s:%s])`
 )
 
-// kubeStateQueries is the number of queries per kube-state-metrics chunk: seven range queries
+// kubeStateQueries is the number of queries per kube-state-metrics chunk: eight range queries
 // (requests, limits, pod info, phase, last termination reason, restarts, cAdvisor's OOM
-// events) and three instant ones (owners of pods, ReplicaSets and Jobs).
-const kubeStateQueries = 10
+// events and its instances' start times) and three instant ones (owners of pods, ReplicaSets
+// and Jobs).
+const kubeStateQueries = 11
 
 // Resources of kube_pod_container_resource_requests and _limits, and reasons.
 const (
@@ -124,6 +125,7 @@ type kubeStateChunk struct {
 	reasons          *table[reasonLabels]
 	restarts         *table[containerLabels]
 	oomEvents        *table[instanceLabels]
+	oomStarts        *table[instanceLabels] // start times of oomEvents' instances
 	podOwners        *table[podOwnerLabels]
 	rsOwners         *table[replicaSetOwnerLabels]
 	jobOwners        *table[jobOwnerLabels]
@@ -133,7 +135,7 @@ type kubeStateChunk struct {
 // [from, to), and the OOM kills at those steps. A step of 0 is Options.Step. Each step reads the
 // series' latest samples within Prometheus's lookback, so a deleted pod whose series were
 // not ended by staleness markers (backfilled data) is still seen up to five minutes later.
-// The queries issued are 1 + 10 × chunks, chunks planned like Usage's with one more reading
+// The queries issued are 1 + 11 × chunks, chunks planned like Usage's with one more reading
 // (the one before from).
 func (c *Client) KubeState(ctx context.Context, from, to time.Time, step time.Duration) (*KubeState, error) {
 	if step == 0 {
@@ -202,6 +204,8 @@ func (c *Client) KubeState(ctx context.Context, from, to time.Time, step time.Du
 			ch.jobOwners, err = fetch[jobOwnerLabels](ctx, c, owned("job owners", queryJobOwners), 0)
 		case 9:
 			ch.oomEvents, err = fetch[instanceLabels](ctx, c, ranged("container OOM events", queryOOMEvents), series)
+		case 10:
+			ch.oomStarts, err = fetch[instanceLabels](ctx, c, ranged("container start times", queryStartTime), series)
 		}
 		return err
 	})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -180,7 +181,7 @@ func TestKubeStateQueryCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 36 steps plus the reading before the window, at most 12 steps a chunk: 3 chunks.
-	if got, want := c.QueryCount(), int64(1+10*3); got != want {
+	if got, want := c.QueryCount(), int64(1+kubeStateQueries*3); got != want {
 		t.Fatalf("%d queries, want %d", got, want)
 	}
 	if ks.Present {
@@ -274,5 +275,72 @@ func TestKubeStateKillsCountedOnceWhateverTheWindows(t *testing.T) {
 	}
 	if ks, err := c.KubeState(context.Background(), t0.Add(time.Minute), t0.Add(2*time.Minute), step); err != nil || len(ks.Containers) != 0 || ks.Present {
 		t.Errorf("a window without a step: %+v, %v; want nothing", ks, err)
+	}
+}
+
+// A container instance that started after the previous step has no reading there: its OOM
+// kills up to the first step it is seen at are counted (its counter began at 0), while an
+// instance that reappears after a gap in the data, started long before, is not counted
+// again.
+func TestKubeStateKillsOfANewInstance(t *testing.T) {
+	base := t0.Unix()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		query := q.Get("query")
+		if r.URL.Path == pathQuery {
+			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[%s,"1"]}]}}`, q.Get("time"))
+			return
+		}
+		start, _ := strconv.ParseInt(q.Get("start"), 10, 64)
+		end, _ := strconv.ParseInt(q.Get("end"), 10, 64)
+		step, _ := strconv.ParseInt(q.Get("step"), 10, 64)
+		// "new" started at t0+2m and counts a kill every 30 s; "old" started an hour before
+		// t0 with 40 kills and has no data before t0+3m.
+		type inst struct {
+			labels      string
+			started     int64
+			seenFrom    int64
+			kills       func(ts int64) float64
+			withRequest string
+		}
+		insts := []inst{
+			{`"namespace":"a","pod":"new-0","container":"c","id":"/new"`, base + 120, base + 120, func(ts int64) float64 { return float64((ts - base - 120) / 30) }, `"namespace":"a","pod":"new-0","container":"c"`},
+			{`"namespace":"a","pod":"old-0","container":"c","id":"/old"`, base - 3600, base + 180, func(int64) float64 { return 40 }, `"namespace":"a","pod":"old-0","container":"c"`},
+		}
+		var parts []string
+		for _, in := range insts {
+			labels, value := in.labels, in.kills
+			switch {
+			case strings.Contains(query, "container_oom_events_total"):
+			case strings.Contains(query, "container_start_time_seconds"):
+				value = func(int64) float64 { return float64(in.started) }
+			case strings.Contains(query, "kube_pod_container_resource_requests"):
+				labels, value = in.withRequest+`,"resource":"cpu"`, func(int64) float64 { return 1 }
+			default:
+				continue
+			}
+			var vals []string
+			for ts := start; ts <= end; ts += step {
+				if ts >= in.seenFrom {
+					vals = append(vals, fmt.Sprintf(`[%d,"%g"]`, ts, value(ts)))
+				}
+			}
+			parts = append(parts, fmt.Sprintf(`{"metric":{%s},"values":[%s]}`, labels, strings.Join(vals, ",")))
+		}
+		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"matrix","result":[%s]}}`, strings.Join(parts, ","))
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL, Options{})
+	ks, err := c.KubeState(context.Background(), t0, t0.Add(15*time.Minute), 5*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]uint32{}
+	for _, e := range ks.Events {
+		got[e.Pod] = append(got[e.Pod], e.Count)
+	}
+	// new-0: 6 kills by t0+5m (3 minutes at one per 30 s), 10 more by t0+10m. old-0: none.
+	if len(got) != 1 || !slices.Equal(got["new-0"], []uint32{6, 10}) {
+		t.Errorf("kills per step %v, want new-0 [6 10] and nothing for old-0", got)
 	}
 }

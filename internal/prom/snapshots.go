@@ -77,6 +77,7 @@ func appendSnapshots(ks *KubeState, ch *kubeStateChunk, origin time.Time, step t
 	infoRows := rowTargets(ch.podInfo, func(l podInfoLabels) int { return podOfRow(l.Namespace, l.Pod) })
 	phaseRows := rowTargets(ch.phase, func(l phaseLabels) int { return podOfRow(l.Namespace, l.Pod) })
 	oomRows := rowTargets(ch.oomEvents, func(l instanceLabels) int { return containerOf(l.Namespace, l.Pod, l.Container) })
+	oomStartRow := matchRows(ch.oomEvents, ch.oomStarts)
 	restartKills, oomKills := make([]float64, len(keys)), make([]float64, len(keys))
 
 	cs := make([]containerState, len(keys))
@@ -179,11 +180,16 @@ func appendSnapshots(ks *KubeState, ch *kubeStateChunk, origin time.Time, step t
 				restartKills[i] += inc
 			}
 		}
+		prevAt := float64(at.Add(-step).UnixMilli()) / 1000
 		for r, i := range oomRows {
 			if i < 0 || !cs[i].seen {
 				continue
 			}
-			if inc, ok := counterIncrease(ch.oomEvents.at(r, p-1), ch.oomEvents.at(r, p)); ok && inc > 0 {
+			prev, cur := ch.oomEvents.at(r, p-1), ch.oomEvents.at(r, p)
+			if math.IsNaN(prev) && startedAfter(ch.oomStarts, oomStartRow[r], p, prevAt) {
+				prev = 0 // an instance new since the previous step: its counter began at 0
+			}
+			if inc, ok := counterIncrease(prev, cur); ok && inc > 0 {
 				oomKills[i] += inc
 			}
 		}
@@ -216,6 +222,37 @@ func appendSnapshots(ks *KubeState, ch *kubeStateChunk, origin time.Time, step t
 			}
 		}
 	}
+}
+
+// matchRows maps each row of a to the row of b with the same labels (-1: none).
+func matchRows(a, b *table[instanceLabels]) []int {
+	if a == nil {
+		return nil
+	}
+	in := map[instanceLabels]int{}
+	if b != nil {
+		for r, l := range b.labels {
+			in[l] = r
+		}
+	}
+	out := make([]int, a.rows())
+	for r, l := range a.labels {
+		out[r] = -1
+		if rb, ok := in[l]; ok {
+			out[r] = rb
+		}
+	}
+	return out
+}
+
+// startedAfter reports whether row r of starts (container_start_time_seconds) reads at point
+// p a start later than t (Unix seconds): the instance did not exist at t.
+func startedAfter(starts *table[instanceLabels], r, p int, t float64) bool {
+	if starts == nil || r < 0 {
+		return false
+	}
+	v := starts.at(r, p)
+	return !math.IsNaN(v) && v > t
 }
 
 func plural(n uint32, one, many string) string {

@@ -58,3 +58,21 @@ func PromAuth(t testing.TB) PromAuthServer {
 
 // VictoriaURL is the base URL of the stack's single-node VictoriaMetrics (up.sh victoria).
 func VictoriaURL(t testing.TB) string { return lookup(t, "TALLY_TEST_VICTORIA_URL") }
+
+// Cluster is the local real single-node Kubernetes cluster (hack/cluster/up.sh): its own API
+// server, a kubelet running real containers, kube-state-metrics and a Prometheus scraping
+// them as kube-prometheus-stack does.
+type Cluster struct {
+	Kubeconfig    string // admin kubeconfig
+	PrometheusURL string
+	Node          string // the node's name
+}
+
+// RealCluster describes the local test cluster (`eval "$(hack/cluster/env.sh)"`).
+func RealCluster(t testing.TB) Cluster {
+	return Cluster{
+		Kubeconfig:    lookup(t, "TALLY_TEST_CLUSTER_KUBECONFIG"),
+		PrometheusURL: lookup(t, "TALLY_TEST_CLUSTER_PROMETHEUS_URL"),
+		Node:          lookup(t, "TALLY_TEST_CLUSTER_NODE"),
+	}
+}
