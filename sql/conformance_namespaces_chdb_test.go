@@ -2,7 +2,10 @@
 
 package sql_test
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // The namespace snapshots and their read, on conformance_chdb_test.go's times.
 
@@ -23,19 +26,29 @@ func (c *conformance) loadNamespaces(t *testing.T) {
 	c.insert(t, "insert_namespaces", nsShopH11Again)
 }
 
+// asOf is the parameters the store binds for the namespace labels of a window ending at to.
+func asOf(cluster string, to time.Time) map[string]any {
+	p := window(cluster, to, to)
+	delete(p, "from")
+	return p
+}
+
 func (c *conformance) namespaceReads(t *testing.T) {
 	t.Run("select_namespace_labels", func(t *testing.T) {
-		res := c.query(t, "select_namespace_labels", window("c1", h10, h12))
+		res := c.query(t, "select_namespace_labels", asOf("c1", h12))
 		res.wantColumns(t, "cluster", "LowCardinality(String)", "ts", "DateTime('UTC')", "namespace", "LowCardinality(String)",
 			"label_keys", "Array(String)", "label_values", "Array(String)")
-		// c1 in [10:00, 12:00), each namespace's latest snapshot, by name: batch as last seen at
-		// 10:00; shop at 11:00 (not 10:00; 12:00 is out), as its later insert has it (FINAL).
-		// old (09:00) is before the window, c2's shop another cluster.
-		res.wantRows(t, rowOut(nsBatchH10), rowOut(nsShopH11Again))
+		// c1 as of [10:00, 12:00), each namespace's latest snapshot before 12:00, by name: batch
+		// as last seen at 10:00; old as last seen at 09:00; shop at 11:00 (not 10:00; 12:00 is
+		// not before the end), as its later insert has it (FINAL). c2's shop is another cluster.
+		res.wantRows(t, rowOut(nsBatchH10), rowOut(nsOldH09), rowOut(nsShopH11Again))
 
-		// [12:00, next day): shop's 12:00 snapshot alone.
-		c.query(t, "select_namespace_labels", window("c1", h12, d2)).wantRows(t, rowOut(nsShopH12))
-		// No snapshot in the window: nothing.
-		c.query(t, "select_namespace_labels", window("c1", d2, d3)).wantRows(t)
+		// As of [12:00, next day): shop's 12:00 snapshot; the others as last seen.
+		c.query(t, "select_namespace_labels", asOf("c1", d2)).wantRows(t, rowOut(nsBatchH10), rowOut(nsOldH09), rowOut(nsShopH12))
+		// No snapshot in a later window: the latest ones still.
+		c.query(t, "select_namespace_labels", asOf("c1", d3)).wantRows(t, rowOut(nsBatchH10), rowOut(nsOldH09), rowOut(nsShopH12))
+		// A window before every snapshot (collected later, with --backfill): each namespace's
+		// first snapshot — old's at 09:00, the window's end, is not before it.
+		c.query(t, "select_namespace_labels", asOf("c1", h09)).wantRows(t, rowOut(nsBatchH10), rowOut(nsOldH09), rowOut(nsShopH10))
 	})
 }

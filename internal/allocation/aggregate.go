@@ -48,7 +48,7 @@ type Options struct {
 	// Namespaces hold the namespace labels a label:<key> falls back to for a row whose pod
 	// lacks the label (or has it empty): the pod's label wins, as in OpenCost. Matched by
 	// cluster and name; a later entry for the same namespace wins. Callers read them from the
-	// store (the latest snapshot in the window) when NeedsNamespaceLabels(By).
+	// store (the latest snapshot before the window's end) when NeedsNamespaceLabels(By).
 	Namespaces []model.Namespace `json:"-"`
 }
 

@@ -10,11 +10,12 @@ import (
 	"github.com/tally-finops/tally/internal/model"
 )
 
-// NamespaceLabels returns each namespace's latest snapshot in the window: a relabelled
-// namespace as it is at the end, a deleted one as it was last seen, a snapshot minute
-// written twice as its later insert; snapshots outside the window or of another cluster
-// do not count.
-func TestNamespaceLabelsLatestSnapshotInWindow(t *testing.T) {
+// NamespaceLabels returns each namespace's latest snapshot before the window's end: a
+// relabelled namespace as it is at the end, a deleted one (or one last seen before the
+// window) as it was last seen, a snapshot minute written twice as its later insert;
+// snapshots of another cluster do not count. For a window before a namespace's first
+// snapshot (history backfilled), its first snapshot.
+func TestNamespaceLabelsAsOfTheWindow(t *testing.T) {
 	s := openTestStore(t)
 	ctx := context.Background()
 	from, to := t0, t0.Add(time.Hour)
@@ -45,6 +46,7 @@ func TestNamespaceLabelsLatestSnapshotInWindow(t *testing.T) {
 	}
 	want := []model.Namespace{
 		snap("prod", from, "batch", team("data")),
+		snap("prod", from.Add(-time.Minute), "old", team("gone")),
 		snap("prod", from.Add(30*time.Minute), "shop", map[string]string{"team": "payments", "env": "prod"}),
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -52,8 +54,23 @@ func TestNamespaceLabelsLatestSnapshotInWindow(t *testing.T) {
 	}
 
 	got, err = s.NamespaceLabels(ctx, Window{Cluster: "prod", From: to.Add(time.Hour), To: to.Add(2 * time.Hour)})
-	if err != nil || len(got) != 0 {
-		t.Errorf("NamespaceLabels of a window without snapshots = %+v, %v; want none", got, err)
+	want = []model.Namespace{
+		snap("prod", from, "batch", team("data")),
+		snap("prod", from.Add(-time.Minute), "old", team("gone")),
+		snap("prod", to, "shop", team("future")),
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("NamespaceLabels of a later window without snapshots =\n%+v, %v\nwant the latest snapshots\n%+v", got, err, want)
+	}
+
+	got, err = s.NamespaceLabels(ctx, Window{Cluster: "prod", From: from.Add(-3 * time.Hour), To: from.Add(-2 * time.Hour)})
+	want = []model.Namespace{
+		snap("prod", from, "batch", team("data")),
+		snap("prod", from.Add(-time.Minute), "old", team("gone")),
+		snap("prod", from, "shop", team("checkout")),
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("NamespaceLabels of a window before every snapshot =\n%+v, %v\nwant the first snapshots\n%+v", got, err, want)
 	}
 }
 

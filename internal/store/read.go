@@ -70,16 +70,27 @@ func (s *Store) Nodes(ctx context.Context, w Window) ([]model.Node, error) {
 	})
 }
 
-// NamespaceLabels returns each namespace of w's cluster as its latest snapshot in w had it,
-// sorted by name: the labels cost reports fall back to for a label a pod does not carry.
+// NamespaceLabels returns each namespace of w's cluster as its latest snapshot before w's
+// end had it (its first snapshot when all are later: history backfilled), sorted by name:
+// the labels cost reports fall back to for a label a pod does not carry.
+// Only the window's end matters: a snapshot before its start may still be the latest.
 func (s *Store) NamespaceLabels(ctx context.Context, w Window) ([]model.Namespace, error) {
-	return selectAll(ctx, s, "select namespace labels", s.q.selectNamespaceLabels, w, func(r driver.Rows, x *model.Namespace) error {
-		var keys, values []string
-		err := r.Scan(&x.Cluster, &x.ObservedAt, &x.Name, &keys, &values)
+	var out []model.Namespace
+	args := []any{clickhouse.Named("cluster", w.Cluster), clickhouse.Named("to", w.To.Unix())}
+	err := s.query(ctx, "select namespace labels", s.q.selectNamespaceLabels, args, func() { out = out[:0] }, func(r driver.Rows) error {
+		var (
+			x            model.Namespace
+			keys, values []string
+		)
+		if err := r.Scan(&x.Cluster, &x.ObservedAt, &x.Name, &keys, &values); err != nil {
+			return err
+		}
 		x.ObservedAt = x.ObservedAt.UTC()
 		x.Labels = model.LabelMap(keys, values)
-		return err
+		out = append(out, x)
+		return nil
 	})
+	return out, err
 }
 
 // Containers returns the container snapshots taken in w.

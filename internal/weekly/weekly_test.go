@@ -50,7 +50,8 @@ func TestParseWeek(t *testing.T) {
 //	idle n1                      8           4        16               2
 //
 // B's pod has no team label: its team is its namespace's (data). A's pod label (shop) wins over
-// its namespace's (web). tools was labelled team=tools only in the week before: (none) this week.
+// its namespace's (web). tools was labelled team=tools in the week before and unlabelled this week:
+// (none) this week.
 // legacy's pod, the week before, takes that week's label of its namespace (legacy).
 //
 // Idle is shared per resource in proportion to cost: CPU 4 over 4 → 1 per unit, RAM 2 over 2
@@ -93,6 +94,7 @@ func TestWriteWorkedWeek(t *testing.T) {
 	if err := s.InsertNamespaces(ctx, []model.Namespace{
 		team(h, "shop", "web"), team(h, "data", "data"),
 		team(prev, "tools", "tools"), team(prev, "legacy", "legacy"),
+		{Cluster: "prod", ObservedAt: h, Name: "tools"}, // its label removed
 	}); err != nil {
 		t.Fatal(err)
 	}
