@@ -14,7 +14,12 @@
 // the middle of every hour, CFS-throttled), slow memory growth, OOM-killed (working set climbs
 // to the limit, the container is killed and restarted), a finished CronJob run, a DaemonSet on
 // every node, a GPU workload, a too-young Deployment (6 h of data), a BestEffort bare pod, a
-// Burstable pod with request ≠ limit and a Guaranteed one. Nothing here reads a clock: all
+// Burstable pod with request ≠ limit and a Guaranteed one.
+//
+// Options give the same cluster the shapes of real Prometheus set-ups: scrapes from 1 s to
+// 5 min, a cluster label (one Prometheus for many clusters), duplicated series (an HA pair,
+// two jobs scraping cAdvisor, the kubelet's /metrics/resource) and teams labelled on the
+// namespaces only (docs/validation.md). Nothing here reads a clock: all
 // times derive from Options.End, and the same Options give byte-identical output.
 package synthetic
 
@@ -29,11 +34,28 @@ type Options struct {
 	Cluster  string        // cluster name; default "synthetic"
 	End      time.Time     // exclusive end of the history, minute-aligned (required); converted to UTC
 	Duration time.Duration // history length, whole minutes, 24h to 35 days; default 48h
-	Scrape   time.Duration // scrape interval, a divisor of one minute; default 30s
-	Scale    int           // replica multiplier for load tests (1 to 10000); default 1
+	// Scrape is the scrape interval: whole seconds dividing one minute, or whole minutes up to
+	// 5 dividing Duration; default 30s. Expected's per-minute model needs a divisor of a minute.
+	Scrape time.Duration
+	Scale  int // replica multiplier for load tests (1 to 10000); default 1
 	// Prefix is prepended to every namespace and node name, so that several synthetic
 	// clusters can share one Prometheus or API server over the same time range. Default "".
 	Prefix string
+
+	// The shapes of real Prometheus set-ups:
+
+	// ClusterLabel, when set, adds cluster="<ClusterLabel>" to every series, as a Prometheus
+	// (Thanos, Mimir, VictoriaMetrics) shared by several clusters stores them.
+	ClusterLabel string
+	// Duplicates emits every series twice, from an HA pair written into one store without
+	// deduplication (prometheus_replica="prometheus-0" and "prometheus-1"); each cAdvisor
+	// series also under a second scrape job (job="kubernetes-cadvisor"); and the kubelet's
+	// /metrics/resource CPU and working-set series, which carry no id label. Every copy has
+	// the same samples: a correct reader counts each container once.
+	Duplicates bool
+	// TeamsOnNamespaces puts the team label on namespaces only: pods and their owners carry
+	// none (by default both do).
+	TeamsOnNamespaces bool
 }
 
 // Limits of Options.
@@ -87,8 +109,8 @@ func New(opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("synthetic options: Duration %s is outside [%s, %s]", opts.Duration, MinDuration, MaxDuration)
 	case opts.Duration%time.Minute != 0:
 		return nil, fmt.Errorf("synthetic options: Duration %s is not a whole number of minutes", opts.Duration)
-	case opts.Scrape < time.Second || time.Minute%opts.Scrape != 0 || opts.Scrape%time.Second != 0:
-		return nil, fmt.Errorf("synthetic options: Scrape %s does not divide one minute into whole seconds", opts.Scrape)
+	case !validScrape(opts.Scrape, opts.Duration):
+		return nil, fmt.Errorf("synthetic options: Scrape %s neither divides one minute into whole seconds nor is whole minutes up to 5 dividing Duration", opts.Scrape)
 	case opts.Scale < 1 || opts.Scale > MaxScale:
 		return nil, fmt.Errorf("synthetic options: Scale %d is outside [1, %d]", opts.Scale, MaxScale)
 	case len(opts.Prefix) > 20:
@@ -102,6 +124,18 @@ func New(opts Options) (*Cluster, error) {
 	}
 	c.layout()
 	return c, nil
+}
+
+// validScrape reports whether scrape is whole seconds dividing a minute, or whole minutes up
+// to 5 dividing the history (so that End is a scrape time).
+func validScrape(scrape, duration time.Duration) bool {
+	if scrape < time.Second || scrape%time.Second != 0 {
+		return false
+	}
+	if scrape <= time.Minute {
+		return time.Minute%scrape == 0
+	}
+	return scrape%time.Minute == 0 && scrape <= 5*time.Minute && duration%scrape == 0
 }
 
 // Options returns the options with defaults filled in.

@@ -97,9 +97,14 @@ type ExpectedWorkload struct {
 	// increase over the minute ÷ 60). CPUUsageP95Cores is the nearest-rank 95th percentile of
 	// the pooled rates: the smallest rate at least 95 % of the samples are less than or equal
 	// to (sorted ascending, index ⌈0.95·n⌉ − 1).
-	CPUUsageP95Cores  float64
-	CPUUsageMaxCores  float64
-	CPUUsageMeanCores float64
+	CPUUsageP95Cores float64
+	// CPUUsageP95ScrapeCores is the same percentile as the scrapes let a reader see it: with
+	// a scrape coarser than a minute, each minute of a scrape interval at the interval's
+	// average rate (docs/collector.md); the same as CPUUsageP95Cores for a scrape that
+	// divides a minute. A burst shorter than two scrapes is smeared over them.
+	CPUUsageP95ScrapeCores float64
+	CPUUsageMaxCores       float64
+	CPUUsageMeanCores      float64
 	// MemoryPeakBytes is the largest working-set sample of any of its pods in [Start, End].
 	MemoryPeakBytes     uint64
 	OOMKills            int
@@ -299,12 +304,18 @@ func (c *Cluster) expectedWorkload(w *workload, i int, byContainer map[*containe
 	}
 	first, last := int64(forever), int64(-1)
 	coreSeconds := 0.0
+	var scraped []float64
 	for _, p := range w.pods {
 		ct := p.containers[i]
 		from, to := c.running(ct)
 		for m := from; m < to; m += minute {
 			rates = append(rates, ct.cpu.cpuSeconds(m, m+minute)/60)
 			first, last = min(first, m), max(last, m)
+			if c.scrape > minute {
+				s := c.start + (m-c.start)/c.scrape*c.scrape
+				lo, hi := max(s, from), min(s+c.scrape, to)
+				scraped = append(scraped, ct.cpu.cpuSeconds(lo, hi)/float64(hi-lo))
+			}
 		}
 		ec := byContainer[ct]
 		coreSeconds += ec.CPUUsageCoreSeconds
@@ -317,6 +328,11 @@ func (c *Cluster) expectedWorkload(w *workload, i int, byContainer map[*containe
 	if e.Samples > 0 {
 		sort.Float64s(rates)
 		e.CPUUsageP95Cores = rates[(95*len(rates)+99)/100-1]
+		e.CPUUsageP95ScrapeCores = e.CPUUsageP95Cores
+		if len(scraped) > 0 {
+			sort.Float64s(scraped)
+			e.CPUUsageP95ScrapeCores = scraped[(95*len(scraped)+99)/100-1]
+		}
 		e.CPUUsageMaxCores = rates[len(rates)-1]
 		e.CPUUsageMeanCores = coreSeconds / 60 / float64(len(rates))
 		e.FirstMinute, e.LastMinute = unixTime(first), unixTime(last)

@@ -154,7 +154,7 @@ func (c *Cluster) selector(w *workload) map[string]string {
 }
 
 func (c *Cluster) template(w *workload, extra map[string]string) corev1.PodTemplateSpec {
-	labels := map[string]string{"app.kubernetes.io/name": w.spec.app, "team": w.spec.team}
+	labels := c.appLabels(w.spec)
 	for k, v := range extra {
 		labels[k] = v
 	}
@@ -214,7 +214,7 @@ func (cs *containerSpec) resources() corev1.ResourceRequirements {
 func (c *Cluster) ownerObjects(w *workload) []runtime.Object {
 	s := w.spec
 	n := int32(len(w.pods))
-	labels := map[string]string{"app.kubernetes.io/name": s.app, "team": s.team}
+	labels := c.appLabels(s)
 	sel := &metav1.LabelSelector{MatchLabels: c.selector(w)}
 	switch s.kind {
 	case KindDeployment:
@@ -231,7 +231,8 @@ func (c *Cluster) ownerObjects(w *workload) []runtime.Object {
 					LastUpdateTime: metav1.NewTime(unixTime(s.created)), LastTransitionTime: metav1.NewTime(unixTime(s.created))}}},
 		}
 		d.Generation, d.Annotations = 1, revision
-		rsLabels := map[string]string{"app.kubernetes.io/name": s.app, "team": s.team, "pod-template-hash": hash}
+		rsLabels := c.appLabels(s)
+		rsLabels["pod-template-hash"] = hash
 		rs := &appsv1.ReplicaSet{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"},
 			ObjectMeta: c.meta(w.midName, w.namespace, w.midUID, w.midStart, rsLabels),
@@ -285,7 +286,7 @@ func (c *Cluster) cronJobObjects(w *workload, labels map[string]string) []runtim
 			JobTemplate:                batchv1.JobTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: jobSpec}},
 		Status: batchv1.CronJobStatus{LastScheduleTime: ptrTime(w.midStart), LastSuccessfulTime: ptrTime(finished)},
 	}
-	jobLabels := map[string]string{"app.kubernetes.io/name": s.app, "team": s.team}
+	jobLabels := c.appLabels(s)
 	job := &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 		ObjectMeta: c.meta(w.midName, w.namespace, w.midUID, w.midStart, jobLabels),

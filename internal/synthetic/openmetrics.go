@@ -22,7 +22,8 @@ import (
 // (new id and name) whose counters start again from 0 at its start. A container's last
 // sample is the last scrape before it ended. The CFS series exist only for containers with a
 // CPU limit, as in cAdvisor. kube-state-metrics series of a pod run from its start to End,
-// including after it Succeeded.
+// including after it Succeeded. Options.ClusterLabel and Options.Duplicates add the labels
+// and copies of a shared or duplicated Prometheus.
 func (c *Cluster) WriteOpenMetrics(w io.Writer) error {
 	ow := &omWriter{w: bufio.NewWriterSize(w, 256<<10), c: c}
 	c.writeCAdvisor(ow)
@@ -58,7 +59,8 @@ func (ow *omWriter) family(name, typ, help string) {
 }
 
 // series writes one sample per scrape time in [from, to) clamped to the history; labels are
-// name, value pairs.
+// name, value pairs. Options.ClusterLabel is added to the labels, and with
+// Options.Duplicates the series is written once per replica of the HA pair.
 func (ow *omWriter) series(name string, labels []string, from, to int64, value func(t int64) float64) {
 	if ow.err != nil {
 		return
@@ -67,6 +69,20 @@ func (ow *omWriter) series(name string, labels []string, from, to int64, value f
 	if !ok {
 		return
 	}
+	if ow.c.opts.ClusterLabel != "" {
+		labels = append(labels[:len(labels):len(labels)], "cluster", ow.c.opts.ClusterLabel)
+	}
+	if !ow.c.opts.Duplicates {
+		ow.samples(name, labels, first, last, value)
+		return
+	}
+	for _, replica := range []string{"prometheus-0", "prometheus-1"} {
+		ow.samples(name, append(labels[:len(labels):len(labels)], "prometheus_replica", replica), first, last, value)
+	}
+}
+
+// samples writes the samples of one series at the scrape times from first to last.
+func (ow *omWriter) samples(name string, labels []string, first, last int64, value func(t int64) float64) {
 	ow.prefix = append(ow.prefix[:0], name...)
 	ow.prefix = append(ow.prefix, '{')
 	for i := 0; i+1 < len(labels); i += 2 {
@@ -79,15 +95,13 @@ func (ow *omWriter) series(name string, labels []string, from, to int64, value f
 		ow.prefix = append(ow.prefix, '"')
 	}
 	ow.prefix = append(ow.prefix, '}', ' ')
-	for t := first; t <= last; t += ow.c.scrape {
+	for t := first; t <= last && ow.err == nil; t += ow.c.scrape {
 		ow.line = append(ow.line[:0], ow.prefix...)
 		ow.line = strconv.AppendFloat(ow.line, value(t), 'g', -1, 64)
 		ow.line = append(ow.line, ' ')
 		ow.line = strconv.AppendInt(ow.line, t, 10)
 		ow.line = append(ow.line, '\n')
-		if _, ow.err = ow.w.Write(ow.line); ow.err != nil {
-			return
-		}
+		_, ow.err = ow.w.Write(ow.line)
 	}
 }
 
@@ -113,8 +127,8 @@ func appendEscaped(b []byte, s string) []byte {
 func constant(v float64) func(int64) float64 { return func(int64) float64 { return v } }
 
 // cadvisorLabels are the labels the kubelet's cAdvisor endpoint gives a container instance
-// (cgroupfs layout, containerd runtime).
-func (c *Cluster) cadvisorLabels(ct *container, r run) []string {
+// (cgroupfs layout, containerd runtime), scraped by job.
+func (c *Cluster) cadvisorLabels(ct *container, r run, job string) []string {
 	p := ct.pod
 	qos := ""
 	switch qosClass(p) {
@@ -128,33 +142,66 @@ func (c *Cluster) cadvisorLabels(ct *container, r run) []string {
 		"id", "/kubepods/" + qos + "pod" + p.uid + "/" + r.id,
 		"image", ct.spec.image,
 		"instance", p.node.name,
-		"job", "kubelet",
+		"job", job,
 		"name", r.id,
 		"namespace", p.w.namespace,
 		"pod", p.name,
 	}
 }
 
+// cadvisorSeries writes one cAdvisor series of a container instance: from the kubelet job
+// and, with Options.Duplicates, also from a second job scraping the same cAdvisor.
+func (c *Cluster) cadvisorSeries(ow *omWriter, name string, ct *container, r run, value func(t int64) float64) {
+	ow.series(name, c.cadvisorLabels(ct, r, "kubelet"), r.start, r.end, value)
+	if c.opts.Duplicates {
+		ow.series(name, c.cadvisorLabels(ct, r, "kubernetes-cadvisor"), r.start, r.end, value)
+	}
+}
+
+// resourceSeries writes, with Options.Duplicates, a container's series as the kubelet's
+// /metrics/resource endpoint exports it: no id, image or name label, so one series over all
+// of the container's instances (a counter starts again from 0 after a restart).
+func (c *Cluster) resourceSeries(ow *omWriter, name string, ct *container, value func(r run, t int64) float64) {
+	if !c.opts.Duplicates || len(ct.runs) == 0 {
+		return
+	}
+	labels := []string{"container", ct.spec.name, "instance", ct.pod.node.name, "job", "kubelet",
+		"metrics_path", "/metrics/resource", "namespace", ct.pod.w.namespace, "pod", ct.pod.name}
+	ow.series(name, labels, ct.runs[0].start, ct.runs[len(ct.runs)-1].end, func(t int64) float64 {
+		for _, r := range ct.runs {
+			if t < r.end {
+				return value(r, t)
+			}
+		}
+		return value(ct.runs[len(ct.runs)-1], t)
+	})
+}
+
 func (c *Cluster) writeCAdvisor(ow *omWriter) {
+	cpu := func(ct *container) func(r run, t int64) float64 {
+		return func(r run, t int64) float64 { return ct.cpu.cpuSeconds(r.start, t) }
+	}
+	mem := func(ct *container) func(r run, t int64) float64 {
+		return func(r run, t int64) float64 { return float64(ct.mem.bytes(t, r.start)) }
+	}
 	ow.family("container_cpu_usage_seconds", "counter", "Cumulative cpu time consumed in seconds.")
 	for _, ct := range c.containers {
 		for _, r := range ct.runs {
-			ow.series("container_cpu_usage_seconds_total", c.cadvisorLabels(ct, r), r.start, r.end,
-				func(t int64) float64 { return ct.cpu.cpuSeconds(r.start, t) })
+			c.cadvisorSeries(ow, "container_cpu_usage_seconds_total", ct, r, func(t int64) float64 { return cpu(ct)(r, t) })
 		}
+		c.resourceSeries(ow, "container_cpu_usage_seconds_total", ct, cpu(ct))
 	}
 	ow.family("container_memory_working_set_bytes", "gauge", "Current working set in bytes.")
 	for _, ct := range c.containers {
 		for _, r := range ct.runs {
-			ow.series("container_memory_working_set_bytes", c.cadvisorLabels(ct, r), r.start, r.end,
-				func(t int64) float64 { return float64(ct.mem.bytes(t, r.start)) })
+			c.cadvisorSeries(ow, "container_memory_working_set_bytes", ct, r, func(t int64) float64 { return mem(ct)(r, t) })
 		}
+		c.resourceSeries(ow, "container_memory_working_set_bytes", ct, mem(ct))
 	}
 	ow.family("container_start_time_seconds", "gauge", "Start time of the container since unix epoch in seconds.")
 	for _, ct := range c.containers {
 		for _, r := range ct.runs {
-			ow.series("container_start_time_seconds", c.cadvisorLabels(ct, r), r.start, r.end,
-				func(int64) float64 { return float64(r.start) })
+			c.cadvisorSeries(ow, "container_start_time_seconds", ct, r, func(int64) float64 { return float64(r.start) })
 		}
 	}
 	ow.family("container_cpu_cfs_periods", "counter", "Number of elapsed enforcement period intervals.")
@@ -163,7 +210,7 @@ func (c *Cluster) writeCAdvisor(ow *omWriter) {
 			continue
 		}
 		for _, r := range ct.runs {
-			ow.series("container_cpu_cfs_periods_total", c.cadvisorLabels(ct, r), r.start, r.end,
+			c.cadvisorSeries(ow, "container_cpu_cfs_periods_total", ct, r,
 				func(t int64) float64 { return float64(cfsPeriodsPerSecond * (t - r.start)) })
 		}
 	}
@@ -173,7 +220,7 @@ func (c *Cluster) writeCAdvisor(ow *omWriter) {
 			continue
 		}
 		for _, r := range ct.runs {
-			ow.series("container_cpu_cfs_throttled_periods_total", c.cadvisorLabels(ct, r), r.start, r.end,
+			c.cadvisorSeries(ow, "container_cpu_cfs_throttled_periods_total", ct, r,
 				func(t int64) float64 { return ct.cpu.throttledPeriods(r.start, t) })
 		}
 	}

@@ -61,7 +61,7 @@ func TestNewOptions(t *testing.T) {
 		{"too long", Options{End: testEnd, Duration: 36 * 24 * time.Hour}, "Duration"},
 		{"partial minute", Options{End: testEnd, Duration: 30*time.Hour + 30*time.Second}, "whole number of minutes"},
 		{"scrape 7s", Options{End: testEnd, Scrape: 7 * time.Second}, "Scrape"},
-		{"scrape 2m", Options{End: testEnd, Scrape: 2 * time.Minute}, "Scrape"},
+		{"scrape 90s", Options{End: testEnd, Scrape: 90 * time.Second}, "Scrape"},
 		{"scrape 500ms", Options{End: testEnd, Scrape: 500 * time.Millisecond}, "Scrape"},
 		{"negative scale", Options{End: testEnd, Scale: -1}, "Scale"},
 		{"huge scale", Options{End: testEnd, Scale: MaxScale + 1}, "Scale"},

@@ -235,7 +235,7 @@ func (c *Cluster) expand(s workloadSpec) *workload {
 		if s.runFor > 0 {
 			p.end = p.start + s.runFor
 		}
-		p.labels = map[string]string{"app.kubernetes.io/name": s.app, "team": s.team}
+		p.labels = c.appLabels(s)
 		switch s.kind {
 		case KindDeployment:
 			p.name = w.midName + "-" + c.suffix(5, "pod", w.namespace, w.midName, fmt.Sprint(r))
@@ -313,6 +313,15 @@ func sortContainers(cs []*container) {
 		}
 		return a.spec.name < b.spec.name
 	})
+}
+
+// appLabels are the labels of a workload's objects and pods: its app and, unless
+// Options.TeamsOnNamespaces, its team.
+func (c *Cluster) appLabels(s workloadSpec) map[string]string {
+	if c.opts.TeamsOnNamespaces {
+		return map[string]string{"app.kubernetes.io/name": s.app}
+	}
+	return map[string]string{"app.kubernetes.io/name": s.app, "team": s.team}
 }
 
 // digest hashes the cluster name and parts; every generated identifier derives from it.
