@@ -629,6 +629,12 @@ func (c *conformance) retention(t *testing.T) {
 	res = c.query(t, "count_usage_samples", window("c1", d2, d3))
 	res.wantRows(t, []any{1}) // s11
 
+	// The minutes written: 10:00 (s1 s6 s9), 10:01, 10:02, 11:00 (s4 s7), 11:01 (s8).
+	res = c.query(t, "select_usage_written", window("c1", h10, h12))
+	res.wantRows(t, []any{dt(h10)}, []any{dt(minute(h10, 1))}, []any{dt(minute(h10, 2))}, []any{dt(h11)}, []any{dt(minute(h11, 1))})
+	res = c.query(t, "select_usage_written", window("c1", d2, d3))
+	res.wantRows(t, []any{dt(d2)}) // s11
+
 	// Samples sit on d1 (s1..s10) and d2 (s11): one partition per UTC day.
 	d1id, d2id := d1.Format("20060102"), d2.Format("20060102")
 	res = c.query(t, "select_partitions", map[string]any{"table": "usage_samples"})

@@ -171,20 +171,37 @@ func (c *Collector) usageInterval(ctx context.Context, iv Interval, workloads ma
 		}
 	}
 
-	// An interval is written as one block, whole or not at all. Rows there mean an earlier
-	// run wrote it and stopped before moving the watermark: writing it again would count it
-	// twice in the rollups.
-	n, err := c.deps.Store.CountUsageSamples(ctx, store.Window{Cluster: c.opts.Cluster, From: iv.From, To: iv.To})
+	// An interval is written as one block, and a block lands whole within each partition (a
+	// UTC day), so a minute is written whole or not at all. Minutes there mean an earlier run
+	// wrote a chunk starting at the same watermark and stopped before moving it; that chunk
+	// may have ended before this one. Its minutes are not written again (the rollups would
+	// count them twice), the others are.
+	written, err := c.deps.Store.UsageMinutes(ctx, store.Window{Cluster: c.opts.Cluster, From: iv.From, To: iv.To})
 	if err != nil {
 		return err
 	}
-	if n > 0 {
-		c.log.Info("interval already written, not written again", "interval", iv.String(), "samples", n)
+	if len(written) == int(iv.To.Sub(iv.From)/time.Minute) {
+		c.log.Warn("usage interval already written by an earlier run, not written again", "interval", iv.String())
 		return nil
 	}
 	samples, err := c.deps.Prom.Usage(ctx, iv.From, iv.To)
 	if err != nil {
 		return err
+	}
+	if len(written) > 0 {
+		done := make(map[int64]bool, len(written))
+		for _, m := range written {
+			done[m.Unix()] = true
+		}
+		kept := samples[:0]
+		for _, s := range samples {
+			if !done[s.Timestamp.Unix()] {
+				kept = append(kept, s)
+			}
+		}
+		c.log.Warn("usage interval partly written by an earlier run: only its other minutes are written",
+			"interval", iv.String(), "minutes written", len(written), "samples dropped", len(samples)-len(kept))
+		samples = kept
 	}
 	for i := range samples {
 		s := &samples[i]

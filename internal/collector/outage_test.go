@@ -70,8 +70,14 @@ func TestCollectorCatchesUpAfterPrometheusOutage(t *testing.T) {
 	if !usage.Time.Equal(e2eEnd) {
 		t.Errorf("usage watermark after catch-up = %v, want %v", usage.Time, e2eEnd)
 	}
-	// Every container that ran through the whole window has one sample per minute of it.
-	samples, err := e.store.UsageSamples(ctx, store.Window{Cluster: "e2e", From: e.from, To: e2eEnd})
+	checkEveryMinuteOnce(t, e)
+}
+
+// checkEveryMinuteOnce checks that every container that ran through the whole collected
+// window has exactly one sample per minute of it.
+func checkEveryMinuteOnce(t *testing.T, e *e2e) {
+	t.Helper()
+	samples, err := e.store.UsageSamples(context.Background(), store.Window{Cluster: "e2e", From: e.from, To: e2eEnd})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +98,38 @@ func TestCollectorCatchesUpAfterPrometheusOutage(t *testing.T) {
 	}
 	if checked < 10 {
 		t.Errorf("only %d containers ran through the window", checked)
+	}
+}
+
+// A run wrote the first 7 minutes of a chunk and stopped before moving the watermark (the
+// watermark write failed, or the process was killed). The next run's first chunk starts at
+// the same watermark and is longer: it writes the 33 minutes the first run did not, and
+// none of the 7 again.
+func TestUsageResumesAHalfWrittenChunk(t *testing.T) {
+	e := setUpE2E(t, prom.Options{})
+	ctx := context.Background()
+	if err := e.c.usageInterval(ctx, Interval{From: e.from, To: e.from.Add(7 * time.Minute)},
+		workloadIndex(e.c.deps.Inventory.Containers(e.now))); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.usage(ctx, e.now, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkEveryMinuteOnce(t, e)
+	n, err := e.store.CountUsageSamples(ctx, store.Window{Cluster: "e2e", From: e.from, To: e2eEnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	days, err := e.store.UsageDaily(ctx, store.Window{Cluster: "e2e", From: e.from.Truncate(24 * time.Hour), To: e2eEnd.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rolled uint64
+	for _, d := range days {
+		rolled += d.Samples
+	}
+	if rolled != n {
+		t.Errorf("the daily rollup counts %d samples, the raw table holds %d: minutes were written twice", rolled, n)
 	}
 }
 

@@ -17,6 +17,7 @@ type queries struct {
 	selectNodePrices, selectCostAllocations, selectWatermarks                string
 	selectUsageHourly, selectUsageDaily, selectCostDaily                     string
 	countUsageSamples, selectPartitions, dropPartition                       string
+	selectUsageWritten                                                       string
 	insertAutoscalers, selectAutoscalers                                     string
 	selectContainerHours, countCostAllocations                               string
 	selectCostRows                                                           string
@@ -58,6 +59,7 @@ func loadQueries() (queries, error) {
 	load(&q.selectUsageDaily, "select_usage_daily")
 	load(&q.selectCostDaily, "select_cost_daily")
 	load(&q.countUsageSamples, "count_usage_samples")
+	load(&q.selectUsageWritten, "select_usage_written")
 	load(&q.selectPartitions, "select_partitions")
 	load(&q.dropPartition, "drop_partition")
 	load(&q.insertAutoscalers, "insert_autoscalers")

@@ -91,6 +91,21 @@ func (s *Store) CountAllocations(ctx context.Context, w Window) (uint64, error) 
 	return n, err
 }
 
+// UsageMinutes lists the minutes of w that hold usage samples, in order: what an
+// interrupted collection of w already wrote.
+func (s *Store) UsageMinutes(ctx context.Context, w Window) ([]time.Time, error) {
+	var out []time.Time
+	err := s.query(ctx, "list written usage minutes", s.q.selectUsageWritten, w.args(), func() { out = out[:0] }, func(r driver.Rows) error {
+		var ts time.Time
+		if err := r.Scan(&ts); err != nil {
+			return err
+		}
+		out = append(out, ts.UTC())
+		return nil
+	})
+	return out, err
+}
+
 // CountUsageSamples counts the usage samples in w: the collector's check whether an
 // interval was already written.
 func (s *Store) CountUsageSamples(ctx context.Context, w Window) (uint64, error) {
