@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -171,6 +172,16 @@ func promOptions(o options) (prom.Options, error) {
 }
 
 func collect(ctx context.Context, o options, logger *slog.Logger) error {
+	// /metrics and /readyz are how the collector is watched: an address that cannot be bound
+	// stops it here, before anything is dialled, rather than leaving it running unwatched.
+	var ln net.Listener
+	if !o.once && o.listen != "" {
+		var err error
+		if ln, err = net.Listen("tcp", o.listen); err != nil {
+			return fmt.Errorf("--listen: %w", err)
+		}
+		defer ln.Close()
+	}
 	popts, err := promOptions(o)
 	if err != nil {
 		return err
@@ -217,12 +228,14 @@ func collect(ctx context.Context, o options, logger *slog.Logger) error {
 	if o.once {
 		return c.RunOnce(ctx)
 	}
-	if o.listen != "" {
-		srv := &http.Server{Addr: o.listen, Handler: c.Handler(reg), ReadHeaderTimeout: 5 * time.Second,
+	if ln != nil {
+		srv := &http.Server{Handler: c.Handler(reg), ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		serveCtx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
 		go func() {
-			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				logger.Error("http server stopped", "addr", o.listen, "err", err)
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				cancel(fmt.Errorf("--listen %s: http server stopped: %w", o.listen, err))
 			}
 		}()
 		defer func() {
@@ -230,6 +243,12 @@ func collect(ctx context.Context, o options, logger *slog.Logger) error {
 			defer cancel()
 			_ = srv.Shutdown(shutdown)
 		}()
+		logger.Info("collector running", "cluster", o.cluster, "listen", ln.Addr().String(), "version", version.Version)
+		err := c.Run(serveCtx)
+		if cause := context.Cause(serveCtx); ctx.Err() == nil && cause != nil {
+			return cause // the server failed: the collector must not run unwatched
+		}
+		return err
 	}
 	logger.Info("collector running", "cluster", o.cluster, "listen", o.listen, "version", version.Version)
 	return c.Run(ctx)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,13 @@ func TestRun(t *testing.T) {
 	if err := os.WriteFile(badConfig, []byte("basic_auth:\n  username: tally\n  passwrd: hunter-secret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// An address something else already listens on.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	busy := l.Addr().String()
 	// Everything the collector needs but a reachable server: the Prometheus flags are checked
 	// before anything is dialled.
 	required := []string{"--clickhouse-dsn", "clickhouse://127.0.0.1:1/db", "--prometheus-url", "http://127.0.0.1:1", "--pricing", "/nonexistent", "--cluster", "c"}
@@ -42,6 +50,9 @@ func TestRun(t *testing.T) {
 		{"missing flags", []string{"--clickhouse-dsn", "clickhouse://h:9000/db"}, noEnv, 2, "", "missing required flags: [--prometheus-url --pricing --cluster]"},
 		{"migrate without dsn", []string{"--migrate"}, noEnv, 2, "", "missing required flags: [--clickhouse-dsn]"},
 		{"bad backfill", []string{"--backfill", "two weeks"}, noEnv, 2, "", "invalid duration"},
+		{"NaN backfill", with("--backfill", "NaNd"), noEnv, 2, "", `invalid duration "NaNd"`},
+		{"huge backfill", with("--backfill", "1e300d"), noEnv, 2, "", `invalid duration "1e300d"`},
+		{"listen address in use", with("--listen", busy), noEnv, 1, "", "--listen: listen tcp " + busy},
 		{"bad kube-state step", with("--kube-state-step", "90s"), noEnv, 2, "", "--kube-state-step 1m30s: must be a whole number of minutes"},
 		{"bad log level", []string{"--migrate", "--log-level", "loud"}, noEnv, 2, "", "invalid log level"},
 		{"bad env value", []string{"--migrate"}, func(k string) (string, bool) { return "soon", k == "TALLY_CLICKHOUSE_CONNECT_TIMEOUT" }, 2, "", "TALLY_CLICKHOUSE_CONNECT_TIMEOUT"},

@@ -92,14 +92,16 @@ func TestNewLoggerRejectsBadValues(t *testing.T) {
 
 func TestParseDuration(t *testing.T) {
 	for in, want := range map[string]time.Duration{
-		"14d": 14 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "1.5d": 36 * time.Hour,
-		"36h": 36 * time.Hour, "90m": 90 * time.Minute, "0": 0,
+		"14d": 14 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "1d12h": 36 * time.Hour,
+		"36h": 36 * time.Hour, "90m": 90 * time.Minute, "1h30m": 90 * time.Minute, "0": 0, " 7d ": 7 * 24 * time.Hour,
 	} {
 		if got, err := ParseDuration(in); err != nil || got != want {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "fortnight", "-1d", "-3h", "d"} {
+	// NaN, Inf and huge values used to be accepted (and became whatever the conversion gave).
+	for _, bad := range []string{"", "fortnight", "-1d", "-3h", "d", "NaNd", "Infd", "+Infd", "1e300d", "1.5d", "1e3d",
+		"300000000y", "99999999999999999999d"} {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) accepted", bad)
 		}

@@ -2,32 +2,25 @@ package cli
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/common/model"
 )
 
-// Duration is a flag value for spans people write in days: "14d", "2w", and every form
-// time.ParseDuration accepts ("36h", "90m"). It must not be negative.
+// Duration is a flag value for spans people write in days: "14d", "2w", "36h", "1h30m" —
+// Prometheus's duration syntax (prometheus/common/model): whole numbers of y, w, d, h, m, s
+// and ms, in that order. Fractions, signs, NaN, Inf and exponents are refused, and so is a
+// span beyond time.Duration's range, rather than silently becoming something else.
 type Duration time.Duration
 
-// ParseDuration reads "14d", "2w" or a Go duration.
+// ParseDuration reads a duration in Prometheus's syntax ("14d", "2w", "36h", "90m").
 func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.ParseFloat(n, 64)
-			if err != nil || v < 0 {
-				return 0, fmt.Errorf("invalid duration %q: want e.g. 14d, 2w or 36h", s)
-			}
-			return time.Duration(v * float64(unit)), nil
-		}
+	d, err := model.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q: want whole units such as 14d, 2w, 36h or 1h30m", s)
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("invalid duration %q: want e.g. 14d, 2w or 36h", s)
-	}
-	return d, nil
+	return time.Duration(d), nil
 }
 
 func (d *Duration) Set(s string) error {
