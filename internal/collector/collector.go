@@ -104,7 +104,7 @@ type Collector struct {
 	metrics *metrics
 	now     func() time.Time
 	ready   atomic.Bool
-	events  map[string]bool // events already written by this process
+	events  map[string]time.Time // events written by this process in the last eventMemory, by key → timestamp
 }
 
 // New builds a collector. reg receives its self-metrics.
@@ -133,7 +133,7 @@ func New(opts Options, deps Deps, logger *slog.Logger, reg prometheus.Registerer
 		deps:   deps,
 		log:    logger.With("component", "collector"),
 		now:    func() time.Time { return time.Now().UTC() },
-		events: map[string]bool{},
+		events: map[string]time.Time{},
 	}
 	c.metrics = newMetrics(reg, func() float64 { return float64(deps.Prom.QueryCount()) })
 	return c, nil

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -46,5 +47,24 @@ func TestWithoutKillsSeen(t *testing.T) {
 	got = withoutKillsSeen([]model.ContainerEvent{kill("a", "OOMKilled", "08:55:00", 2)}, stored, 5*time.Minute)
 	if len(got) != 1 || got[0].Count != 1 {
 		t.Errorf("two kills, one seen: %+v, want one of count 1", got)
+	}
+}
+
+// The memory of written events keeps the recent ones only: it does not grow for the life of
+// the process.
+func TestForgetEvents(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	written := map[string]time.Time{}
+	for i := range 24 * 60 { // a day of events, one a minute
+		written[fmt.Sprint(i)] = now.Add(-time.Duration(i) * time.Minute)
+	}
+	forgetEvents(written, now.Add(-eventMemory))
+	if len(written) != int(eventMemory/time.Minute)+1 {
+		t.Errorf("%d events remembered, want the %d of the last %s", len(written), int(eventMemory/time.Minute)+1, eventMemory)
+	}
+	for k, at := range written {
+		if at.Before(now.Add(-eventMemory)) {
+			t.Errorf("event %s at %s kept", k, at)
+		}
 	}
 }

@@ -39,15 +39,23 @@ func (c *Collector) inventory(ctx context.Context, now time.Time, _ <-chan struc
 	return c.setWatermark(ctx, JobInventory, at.Add(time.Minute), at.Add(time.Minute))
 }
 
+// eventMemory is how long the collector remembers the events it wrote, by their time: the
+// Kubernetes API keeps events for an hour (the kube-apiserver's default --event-ttl), so the
+// inventory offers an event again for at most that long. An event offered again after it is
+// forgotten (kube-state-metrics steps re-read during a catch-up) is written again, which is
+// harmless: container_events replaces a row with the same key.
+const eventMemory = 3 * time.Hour
+
 // writeEvents writes the events this process has not written yet. Writing one again (after
-// a restart) is harmless: container_events replaces a row with the same key.
+// a restart) is harmless: container_events replaces a row with the same key. The memory of
+// written events is bounded by eventMemory, so it does not grow for the life of the process.
 func (c *Collector) writeEvents(ctx context.Context, events []model.ContainerEvent) error {
 	var fresh []model.ContainerEvent
 	for _, e := range events {
 		if e.Cluster == "" {
 			e.Cluster = c.opts.Cluster
 		}
-		if !c.events[eventKey(e)] {
+		if _, written := c.events[eventKey(e)]; !written {
 			fresh = append(fresh, e)
 		}
 	}
@@ -55,10 +63,20 @@ func (c *Collector) writeEvents(ctx context.Context, events []model.ContainerEve
 		return err
 	}
 	for _, e := range fresh {
-		c.events[eventKey(e)] = true
+		c.events[eventKey(e)] = e.Timestamp
 	}
+	forgetEvents(c.events, c.now().Add(-eventMemory))
 	c.metrics.rowsWritten.WithLabelValues("container_events").Add(float64(len(fresh)))
 	return nil
+}
+
+// forgetEvents drops the written events older than cutoff.
+func forgetEvents(written map[string]time.Time, cutoff time.Time) {
+	for k, at := range written {
+		if at.Before(cutoff) {
+			delete(written, k)
+		}
+	}
 }
 
 // withoutKillsSeen takes from kube-state-metrics' OOM kill events (one per container and
