@@ -164,6 +164,37 @@ func TestOpenUnreachableHostFailsWithinDeadline(t *testing.T) {
 	}
 }
 
+// After Send, only an error that proves nothing was stored is retried. Before the fix, server
+// exceptions such as 319 UNKNOWN_STATUS_OF_INSERT were retried as if nothing had landed.
+func TestSendFailureClassified(t *testing.T) {
+	for _, tc := range []struct {
+		err   error
+		retry bool
+	}{
+		{&clickhouse.Exception{Code: 319, Name: "UNKNOWN_STATUS_OF_INSERT"}, false},
+		{&clickhouse.Exception{Code: 209, Name: "SOCKET_TIMEOUT"}, false},
+		{&clickhouse.Exception{Code: 159, Name: "TIMEOUT_EXCEEDED"}, false},
+		{&clickhouse.Exception{Code: 241, Name: "MEMORY_LIMIT_EXCEEDED"}, false},
+		{&clickhouse.Exception{Code: 999, Name: "KEEPER_EXCEPTION"}, false},
+		{&clickhouse.Exception{Code: 53, Name: "TYPE_MISMATCH"}, false},
+		{io.ErrUnexpectedEOF, false},
+		{syscall.ECONNRESET, false},
+		{&clickhouse.Exception{Code: 252, Name: "TOO_MANY_PARTS"}, true},
+		{&clickhouse.Exception{Code: 242, Name: "TABLE_IS_READ_ONLY"}, true},
+	} {
+		got := sendFailure(tc.err)
+		if transient(got) != tc.retry {
+			t.Errorf("Send failed with %v: retried %v, want %v", tc.err, transient(got), tc.retry)
+		}
+		if !tc.retry && !errors.Is(got, ErrInsertOutcomeUnknown) {
+			t.Errorf("Send failed with %v: %v does not say the outcome is unknown", tc.err, got)
+		}
+		if !errors.Is(got, tc.err) {
+			t.Errorf("%v does not wrap the cause %v", got, tc.err)
+		}
+	}
+}
+
 func TestSendFailureIsNotRetried(t *testing.T) {
 	err := permanent{fmt.Errorf("%w: %w", ErrInsertOutcomeUnknown, io.ErrUnexpectedEOF)}
 	if transient(err) {

@@ -53,8 +53,9 @@ func (s *Store) insertRows(ctx context.Context, op, stmt string, rows int, row f
 }
 
 // sendBatch prepares a batch, fills it and sends it as one block, which the server stores
-// whole or not at all. Failures before the send (no connection, server busy) are retried;
-// a connection lost during the send is reported as ErrInsertOutcomeUnknown, not retried.
+// whole or not at all within each partition. Failures before the send (no connection, server
+// busy) are retried; a failure of the send is retried only when it proves nothing was stored
+// (sendFailure), else reported as ErrInsertOutcomeUnknown.
 func (s *Store) sendBatch(ctx context.Context, op, stmt string, fill func(driver.Batch) error) error {
 	return s.do(ctx, op, func(ctx context.Context) error {
 		b, err := s.conn.PrepareBatch(ctx, stmt)
@@ -66,14 +67,32 @@ func (s *Store) sendBatch(ctx context.Context, op, stmt string, fill func(driver
 			return err
 		}
 		if err := b.Send(); err != nil {
-			var ex *clickhouse.Exception
-			if errors.As(err, &ex) {
-				return err // the server refused the block: nothing was stored
-			}
-			return permanent{fmt.Errorf("%w: %w", ErrInsertOutcomeUnknown, err)}
+			return sendFailure(err)
 		}
 		return nil
 	})
+}
+
+// refusedBeforeStoring are the server errors that, raised after a batch was sent, prove
+// that nothing of it was stored: the server checks them before it writes a part.
+var refusedBeforeStoring = map[int32]bool{
+	202: true, // TOO_MANY_SIMULTANEOUS_QUERIES
+	242: true, // TABLE_IS_READ_ONLY
+	252: true, // TOO_MANY_PARTS
+}
+
+// sendFailure classifies an error of Send. A block is never re-sent unless the error proves
+// that it was not stored: a lost connection, a timeout, UNKNOWN_STATUS_OF_INSERT (319), a
+// memory limit hit while writing, a materialized view that failed after the table's part was
+// written — all may leave the block (or, when it spans partitions, part of it) stored, and a
+// re-sent copy would be counted twice by the rollup views. Those are ErrInsertOutcomeUnknown,
+// never retried here; the caller checks what is stored.
+func sendFailure(err error) error {
+	var ex *clickhouse.Exception
+	if errors.As(err, &ex) && refusedBeforeStoring[ex.Code] {
+		return err // retried: nothing was stored
+	}
+	return permanent{fmt.Errorf("%w: %w", ErrInsertOutcomeUnknown, err)}
 }
 
 func boolToUInt8(b bool) uint8 {
