@@ -24,12 +24,16 @@
 //     (current memory request − recommended) ÷ 2^30 × RAM GiB-hour rate) × replicas ×
 //     HoursPerMonth, replicas being the average number running; an unset current request counts as 0, so savings are negative when the
 //     recommendation asks for more.
+//   - A container with no snapshot in the window's last day (Stats.NotRunning: deleted,
+//     scaled to zero, a CronJob running less than daily) has unknown current requests — not
+//     unset ones: its recommendation gets the flag "not-running", zero savings (it is neither
+//     a saving nor a raise) and at least medium risk.
 //
 // Risk is the highest that applies:
 //
 //   - high: insufficient data; an OOM bump; a new memory limit below half the current one.
 //   - medium: throttled; scaled by an HPA on cpu or memory; a CPU request cut to below half
-//     the current one.
+//     the current one; not running.
 //   - low: otherwise.
 package rightsizing
 
@@ -51,6 +55,7 @@ const (
 	FlagOOMBump          = "oom-bump"
 	FlagThrottled        = "throttled"
 	FlagHPA              = "hpa"
+	FlagNotRunning       = "not-running"
 )
 
 // Risk levels.
@@ -93,6 +98,10 @@ type Stats struct {
 	HPAResources []string
 	// Current are the current requests and limits; nil pointers are unset.
 	Current Resources
+	// NotRunning says no snapshot of the container was taken in the window's last day (a
+	// deleted workload, one scaled to zero, a CronJob that runs less than daily): its current
+	// requests are unknown, so the recommendation is not priced.
+	NotRunning bool
 	// CPUCoreHourCost and RAMGiBHourCost are the (average) unit prices of its nodes.
 	CPUCoreHourCost, RAMGiBHourCost float64
 	Currency                        string
@@ -219,6 +228,17 @@ func Recommend(s Stats, p Policy) Recommendation {
 	}
 	r.RiskNote = strings.Join(append(high, medium...), "; ")
 
+	if s.NotRunning {
+		// Unknown current requests are not "unset": pricing them as 0 would show the whole
+		// recommended request as a raise.
+		r.Flags = append(r.Flags, FlagNotRunning)
+		r.RiskNote = strings.Join(append(high, append(medium,
+			"not running in the window's last day (deleted, scaled to zero, or runs less than daily): current requests unknown, not priced")...), "; ")
+		if r.Risk == RiskLow {
+			r.Risk = RiskMedium
+		}
+		return r
+	}
 	cpuDelta := (value(s.Current.CPURequest) - cpu) * s.CPUCoreHourCost
 	memDelta := (value(s.Current.MemoryRequest) - mem) / gib * s.RAMGiBHourCost
 	r.MonthlySavings = (cpuDelta + memDelta) * s.Replicas * p.HoursPerMonth

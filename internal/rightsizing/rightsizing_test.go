@@ -67,6 +67,17 @@ func TestRecommend(t *testing.T) {
 			want: want{cpu: ptr(0.231), mem: ptr(482344960), savings: 18.4401421875, risk: RiskLow},
 		},
 		{
+			// No snapshot in the window's last day: current requests unknown (not unset). The
+			// recommendation stands, unpriced — before, the unknown requests counted as 0 and the
+			// whole recommended request was priced as a raise.
+			name: "not running at the end",
+			stats: func(s *Stats) {
+				s.NotRunning, s.Current = true, Resources{}
+			},
+			want: want{cpu: ptr(0.231), mem: ptr(482344960), savings: 0, risk: RiskMedium,
+				flags: []string{FlagNotRunning}, note: []string{"current requests unknown, not priced"}},
+		},
+		{
 			// CPU 0.004 < floor 0.010 → 0.010. Memory 40 MiB × 1.15 = 46 MiB < floor 64 MiB
 			// → 67,108,864 B. Savings: CPU (0.4 − 0.01) × 0.04 = 0.0156; memory
 			// (800 − 64) MiB = 736/1024 = 0.71875 GiB × 0.005 = 0.00359375; together

@@ -45,6 +45,7 @@ func StatsFrom(u model.WorkloadUsage, window time.Duration, percentile float64, 
 	if u.CPUPeriods > 0 {
 		s.ThrottledRatio = u.CPUThrottledPeriods / u.CPUPeriods
 	}
+	s.NotRunning = !u.HasCurrent
 	if u.HasCurrent {
 		s.Current = Resources{
 			CPURequest:    positive(u.CPURequestCores),

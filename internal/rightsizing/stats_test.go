@@ -44,7 +44,7 @@ func TestStatsFrom(t *testing.T) {
 	u.FirstSample, u.LastSample = time.Time{}, time.Time{}
 	u.CPUPeriods = 0
 	got = StatsFrom(u, 14*day, 95, fallback)
-	if got.Current != (Resources{}) || got.CPUCoreHourCost != 0.03 || got.RAMGiBHourCost != 0.004 ||
+	if got.Current != (Resources{}) || !got.NotRunning || got.CPUCoreHourCost != 0.03 || got.RAMGiBHourCost != 0.004 ||
 		got.Window != 14*day || got.Replicas != 7200.0/20160 || got.ThrottledRatio != 0 {
 		t.Errorf("StatsFrom without snapshot, cost or span = %+v", got)
 	}
