@@ -261,6 +261,10 @@ func TestWeeklyWritesWhatTheAPIServes(t *testing.T) {
 	if err := s.InsertAllocations(ctx, costRows("prod", week.AddDate(0, 0, -7), 14*24)); err != nil {
 		t.Fatal(err)
 	}
+	// The collector allocated every hour of the week.
+	if err := s.SetWatermark(ctx, model.Watermark{Cluster: "prod", Job: model.JobAllocation, Time: week.AddDate(0, 0, 7)}); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	clock := func() time.Time { return time.Date(2026, 3, 16, 0, 30, 0, 0, time.UTC) }
 	w, err := NewWeekly(WeeklyOptions{Schedule: DefaultWeeklySchedule, Cluster: "prod", Dir: dir, Policy: rightsizing.DefaultPolicy(), Now: clock},
@@ -300,6 +304,14 @@ func TestWeeklyWritesWhatTheAPIServes(t *testing.T) {
 	// A week without data: logged, nothing written, retried on the next run.
 	w.opts.Cluster = "nowhere"
 	if err := os.RemoveAll(filepath.Join(dir, "2026-W11")); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing allocated yet: wait for the collector.
+	if result, err := w.RunOnce(ctx); result != WeeklyPending || err != nil {
+		t.Errorf("RunOnce before any allocation = %s, %v; want pending", result, err)
+	}
+	// Allocated past the week's end, and still no cost row: no data.
+	if err := s.SetWatermark(ctx, model.Watermark{Cluster: "nowhere", Job: model.JobAllocation, Time: week.AddDate(0, 0, 7)}); err != nil {
 		t.Fatal(err)
 	}
 	if result, err := w.RunOnce(ctx); result != WeeklyNoData || err == nil {

@@ -31,7 +31,7 @@ const (
 	JobInventory  = "inventory"
 	JobUsage      = "usage"
 	JobPrices     = "prices"
-	JobAllocation = "allocation"
+	JobAllocation = model.JobAllocation
 	JobRetention  = "retention"
 	// JobRecommendations stores each day's rightsizing recommendations.
 	JobRecommendations = "recommendations"

@@ -156,6 +156,10 @@ type Allocation struct {
 // TotalCost is the sum of the allocation's resource costs.
 func (a Allocation) TotalCost() float64 { return a.CPUCost + a.RAMCost + a.GPUCost }
 
+// JobAllocation is the collector job whose watermark marks the hours allocated: every cost
+// row before it is written. Readers that must not publish a partial period wait for it.
+const JobAllocation = "allocation"
+
 // Watermark is how far a collector job has got for a cluster: every interval before Time
 // has been collected.
 type Watermark struct {
