@@ -64,6 +64,10 @@ func Rightsizing(ctx context.Context, st *store.Store, r Request) ([]rightsizing
 	if err != nil {
 		return nil, "", err
 	}
+	optedIn, err := optIns(ctx, st, r)
+	if err != nil {
+		return nil, "", err
+	}
 	var recs []rightsizing.Recommendation
 	for batch := range slices.Chunk(selected(all, r.Namespaces), store.NamespacesPerBatch) {
 		usage, err := st.WorkloadUsage(ctx, w, batch, r.Policy.CPUPercentile/100)
@@ -71,11 +75,31 @@ func Rightsizing(ctx context.Context, st *store.Store, r Request) ([]rightsizing
 			return nil, "", err
 		}
 		for _, u := range usage {
-			recs = append(recs, rightsizing.Recommend(rightsizing.StatsFrom(u, w.To.Sub(w.From), r.Policy.CPUPercentile, prices), r.Policy))
+			s := rightsizing.StatsFrom(u, w.To.Sub(w.From), r.Policy.CPUPercentile, prices)
+			s.GuaranteedCPU = optedIn[qos.Key{Cluster: u.Cluster, Namespace: u.Namespace, Workload: u.Workload, Container: u.Container}]
+			recs = append(recs, rightsizing.Recommend(s, r.Policy))
 		}
 	}
 	rightsizing.Sort(recs)
 	return recs, prices.Currency, nil
+}
+
+// optIns are the workload containers whose running pods, at the window's end, carry
+// OptInLabel=true: rightsizing sizes them for CPU request = limit, as `reporter qos` sets it,
+// so that the two give one answer.
+func optIns(ctx context.Context, st *store.Store, r Request) (map[qos.Key]bool, error) {
+	recent := store.Window{Cluster: r.Cluster, From: r.To.UTC().Add(-snapshotLookback), To: r.To.UTC().Add(time.Second)}
+	running, err := st.RunningContainers(ctx, recent)
+	if err != nil {
+		return nil, err
+	}
+	out := map[qos.Key]bool{}
+	for _, c := range running {
+		if c.Labels[OptInLabel] == "true" {
+			out[qos.Key{Cluster: c.Cluster, Namespace: c.Namespace, Workload: c.Workload, Container: c.Container.Container}] = true
+		}
+	}
+	return out, nil
 }
 
 // selected returns the namespaces of all that are in want, or all of them when want is empty.

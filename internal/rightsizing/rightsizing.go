@@ -11,10 +11,11 @@
 //     gives no recommended values (all nil), zero savings, the flag "insufficient-data" and
 //     high risk. No other rule applies.
 //   - CPU request = the CPU percentile, at least CPUFloorCores. CPU limit: none, unless
-//     GuaranteedCPU, then limit = request.
+//     the workload opts in to Guaranteed CPU (Policy.GuaranteedCPU for all, Stats.GuaranteedCPU
+//     for one), then limit = request.
 //   - A container throttled in more than ThrottleFlagRatio of its CFS periods is flagged
-//     "throttled"; its CPU limit is removed, or, with GuaranteedCPU, raised to
-//     max(request, current limit, CPU max).
+//     "throttled"; its CPU limit is removed, or, with Guaranteed CPU, request = limit =
+//     max(percentile, current limit, CPU max) — the one answer `reporter qos` gives too.
 //   - Memory request = limit = peak × (1 + MemoryBufferPercent/100), at least
 //     MemoryFloorBytes. With an OOM kill in the window, at least
 //     max(limit at the kill × OOMLimitFactor, peak + OOMHeadroomBytes), flag "oom-bump".
@@ -98,6 +99,9 @@ type Stats struct {
 	HPAResources []string
 	// Current are the current requests and limits; nil pointers are unset.
 	Current Resources
+	// GuaranteedCPU says the workload opted in to CPU request = limit (its pods' label, see
+	// recommend.OptInLabel), as Policy.GuaranteedCPU does for every workload.
+	GuaranteedCPU bool
 	// NotRunning says no snapshot of the container was taken in the window's last day (a
 	// deleted workload, one scaled to zero, a CronJob that runs less than daily): its current
 	// requests are unknown, so the recommendation is not priced.
@@ -181,12 +185,15 @@ func Recommend(s Stats, p Policy) Recommendation {
 	var high, medium []string
 
 	cpu := math.Max(s.CPUPercentileCores, p.CPUFloorCores)
-	r.Recommended.CPURequest = ptr(cpu)
 	throttled := s.ThrottledRatio > p.ThrottleFlagRatio
-	switch {
-	case throttled && p.GuaranteedCPU:
-		r.Recommended.CPULimit = ptr(math.Max(cpu, math.Max(value(s.Current.CPULimit), s.CPUMaxCores)))
-	case p.GuaranteedCPU:
+	guaranteed := p.GuaranteedCPU || s.GuaranteedCPU
+	if throttled && guaranteed {
+		// Request = limit, at a level the container is not throttled at: the p95 would
+		// throttle it more than its current limit does.
+		cpu = math.Max(cpu, math.Max(value(s.Current.CPULimit), s.CPUMaxCores))
+	}
+	r.Recommended.CPURequest = ptr(cpu)
+	if guaranteed {
 		r.Recommended.CPULimit = ptr(cpu)
 	}
 
@@ -205,8 +212,8 @@ func Recommend(s Stats, p Policy) Recommendation {
 	if throttled {
 		r.Flags = append(r.Flags, FlagThrottled)
 		action := "CPU limit removed"
-		if p.GuaranteedCPU {
-			action = "CPU limit set to " + formatCores(*r.Recommended.CPULimit) + " cores"
+		if guaranteed {
+			action = "CPU request = limit raised to " + formatCores(*r.Recommended.CPULimit) + " cores"
 		}
 		medium = append(medium, fmt.Sprintf("throttled in %.1f%% of CFS periods: %s", s.ThrottledRatio*100, action))
 	}

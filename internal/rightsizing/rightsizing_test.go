@@ -146,26 +146,48 @@ func TestRecommend(t *testing.T) {
 			want:   want{cpu: ptr(0.231), cpuLimit: ptr(0.231), mem: ptr(482344960), savings: 18.4401421875, risk: RiskLow},
 		},
 		{
-			// Guaranteed and throttled with a 0.3-core limit: raised to max(0.231, 0.3, max 0.5) = 0.5.
-			name: "guaranteed and throttled raises the limit to the max",
+			// Guaranteed and throttled with a 0.3-core limit: request = limit = max(0.231, 0.3,
+			// max 0.5) = 0.5 (before, the request stayed 0.231: Burstable, and reporter qos set
+			// request = limit = 0.231, throttling it more). Savings: CPU (0.4 − 0.5) × 0.04 =
+			// −0.004, memory 0.00166015625: −0.00233984375 × 2190 = −5.1242578125.
+			name: "guaranteed and throttled raises request and limit to the max",
 			stats: func(s *Stats) {
 				s.ThrottledRatio = 0.25
 				s.Current.CPULimit = ptr(0.3)
 			},
 			policy: func(p *Policy) { p.GuaranteedCPU = true },
-			want: want{cpu: ptr(0.231), cpuLimit: ptr(0.5), mem: ptr(482344960), savings: 18.4401421875, risk: RiskMedium,
-				flags: []string{FlagThrottled}, note: []string{"throttled in 25.0% of CFS periods: CPU limit set to 0.500 cores"}},
+			want: want{cpu: ptr(0.5), cpuLimit: ptr(0.5), mem: ptr(482344960), savings: -5.1242578125, risk: RiskMedium,
+				flags: []string{FlagThrottled}, note: []string{"throttled in 25.0% of CFS periods: CPU request = limit raised to 0.500 cores"}},
+		},
+		{
+			// The same workload opted in by its label, not by the policy: the same answer.
+			name: "opted in and throttled raises request and limit to the max",
+			stats: func(s *Stats) {
+				s.ThrottledRatio = 0.25
+				s.Current.CPULimit = ptr(0.3)
+				s.GuaranteedCPU = true
+			},
+			want: want{cpu: ptr(0.5), cpuLimit: ptr(0.5), mem: ptr(482344960), savings: -5.1242578125, risk: RiskMedium,
+				flags: []string{FlagThrottled}, note: []string{"CPU request = limit raised to 0.500 cores"}},
+		},
+		{
+			// Opted in by its label, not throttled: limit = request = 0.231.
+			name:  "opted in sets limit to request",
+			stats: func(s *Stats) { s.GuaranteedCPU = true },
+			want:  want{cpu: ptr(0.231), cpuLimit: ptr(0.231), mem: ptr(482344960), savings: 18.4401421875, risk: RiskLow},
 		},
 		{
 			// Guaranteed and throttled under a 0.8-core limit: max(0.231, 0.8, 0.5) = 0.8, kept.
+			// Savings: CPU (0.4 − 0.8) × 0.04 = −0.016, memory 0.00166015625:
+			// −0.01433984375 × 2190 = −31.4042578125.
 			name: "guaranteed and throttled keeps a higher current limit",
 			stats: func(s *Stats) {
 				s.ThrottledRatio = 0.5
 				s.Current.CPULimit = ptr(0.8)
 			},
 			policy: func(p *Policy) { p.GuaranteedCPU = true },
-			want: want{cpu: ptr(0.231), cpuLimit: ptr(0.8), mem: ptr(482344960), savings: 18.4401421875, risk: RiskMedium,
-				flags: []string{FlagThrottled}, note: []string{"CPU limit set to 0.800 cores"}},
+			want: want{cpu: ptr(0.8), cpuLimit: ptr(0.8), mem: ptr(482344960), savings: -31.4042578125, risk: RiskMedium,
+				flags: []string{FlagThrottled}, note: []string{"CPU request = limit raised to 0.800 cores"}},
 		},
 		{
 			name:  "hpa on cpu",

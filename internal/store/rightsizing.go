@@ -88,6 +88,9 @@ func (s *Store) UnitPrices(ctx context.Context, w Window) (p model.UnitPrices, o
 			return err
 		}
 		ok = n > 0
+		if !ok { // avg() of no rows is NaN: no price known is no price
+			p = model.UnitPrices{}
+		}
 		return nil
 	})
 	return p, ok, err
