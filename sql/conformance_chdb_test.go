@@ -369,6 +369,18 @@ func (c *conformance) reads(t *testing.T) {
 			rowOut(nodeRow("c1", h10, "n2", 3.75)))
 	})
 
+	t.Run("select_node_hours", func(t *testing.T) {
+		// c1 in [10:00, 12:00), by hour then node: n1 seen in one minute of 10:00 (its snapshot
+		// written twice: FINAL keeps allocatable 3.8) and one of 11:00, n2 in one of 10:00.
+		hour := func(h time.Time, n []any) []any {
+			return append([]any{dt(h), n[2], 1}, n[3:]...)
+		}
+		c.query(t, "select_node_hours", window("c1", h10, h12)).wantRows(t,
+			hour(h10, nodeRow("c1", h10, "n1", 3.8)),
+			hour(h10, nodeRow("c1", h10, "n2", 3.75)),
+			hour(h11, nodeRow("c1", h11, "n1", 3.5)))
+	})
+
 	t.Run("select_containers", func(t *testing.T) {
 		res := c.query(t, "select_containers", window("c1", h10, h12))
 		res.wantColumns(t,

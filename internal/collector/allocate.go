@@ -29,17 +29,14 @@ func (c *Collector) allocate(ctx context.Context, now time.Time, stop <-chan str
 	if !start.Before(end) {
 		return nil
 	}
-	snaps, err := c.deps.Store.Nodes(ctx, store.Window{Cluster: c.opts.Cluster, From: start.Add(-24 * time.Hour), To: now.Add(time.Hour)})
-	if err != nil {
-		return err
-	}
+	live := c.deps.Inventory.Nodes(now)
 	for h := start; h.Before(end); h = h.Add(time.Hour) {
 		select {
 		case <-stop:
 			return nil
 		default:
 		}
-		if err := c.allocateHour(ctx, h, snaps); err != nil {
+		if err := c.allocateHour(ctx, h, live); err != nil {
 			return fmt.Errorf("allocate %s: %w", h.Format("2006-01-02T15Z"), err)
 		}
 		if err := c.setWatermark(ctx, JobAllocation, h.Add(time.Hour), end); err != nil {
@@ -49,7 +46,7 @@ func (c *Collector) allocate(ctx context.Context, now time.Time, stop <-chan str
 	return nil
 }
 
-func (c *Collector) allocateHour(ctx context.Context, h time.Time, snaps []model.Node) error {
+func (c *Collector) allocateHour(ctx context.Context, h time.Time, live []model.Node) error {
 	w := store.Window{Cluster: c.opts.Cluster, From: h, To: h.Add(time.Hour)}
 	if n, err := c.deps.Store.CountAllocations(ctx, w); err != nil || n > 0 {
 		return err
@@ -62,7 +59,11 @@ func (c *Collector) allocateHour(ctx context.Context, h time.Time, snaps []model
 	if err != nil {
 		return err
 	}
-	rows, warnings := allocation.Hourly(containers, nodeHours(c.opts.Cluster, h, snaps, prices))
+	seen, err := c.deps.Store.NodeHours(ctx, w)
+	if err != nil {
+		return err
+	}
+	rows, warnings := allocation.Hourly(containers, nodeHours(c.opts.Cluster, h, seen, prices, live))
 	for _, msg := range warnings {
 		c.log.Warn("allocation", "hour", h, "warning", msg)
 	}
@@ -73,30 +74,21 @@ func (c *Collector) allocateHour(ctx context.Context, h time.Time, snaps []model
 	return nil
 }
 
-// nodeHours assembles the nodes of hour h: every node priced for the hour or seen in it.
-// Capacity comes from the node's latest snapshot taken before the hour's end (else its
-// earliest one); the minutes it existed are the minutes it was seen in the hour, or the whole
-// hour when it was priced but not seen (hours before the collector ran, whose nodes the
-// prices job took from the inventory).
-func nodeHours(cluster string, h time.Time, snaps []model.Node, prices []model.NodePrice) []model.NodeHour {
-	end := h.Add(time.Hour)
-	type seen struct {
-		capacity model.Node
-		minutes  map[int64]bool
+// nodeHours assembles the nodes of hour h: every node seen in it or priced for it. The
+// minutes a node existed are the minutes it was seen in, counted in ClickHouse from the
+// inventory's snapshots and kube-state-metrics' history alike — so a collector run hourly
+// with --once, a restarted one and a continuously running one count the same minutes. A node
+// priced but never seen in the hour (an hour without kube-state-metrics history before the
+// collector ran, which the prices job priced with the nodes of the day) counts the whole
+// hour, with its capacity from the inventory.
+func nodeHours(cluster string, h time.Time, seen []model.NodeSeen, prices []model.NodePrice, live []model.Node) []model.NodeHour {
+	byNode := map[string]model.NodeSeen{}
+	for _, s := range seen {
+		byNode[s.Node.Name] = s
 	}
-	byNode := map[string]*seen{}
-	for _, n := range snaps { // in time order per node
-		s := byNode[n.Name]
-		if s == nil {
-			s = &seen{capacity: n, minutes: map[int64]bool{}}
-			byNode[n.Name] = s
-		}
-		if n.ObservedAt.Before(end) {
-			s.capacity = n
-		}
-		if !n.ObservedAt.Before(h) && n.ObservedAt.Before(end) {
-			s.minutes[n.ObservedAt.Truncate(time.Minute).Unix()] = true
-		}
+	liveNode := map[string]model.Node{}
+	for _, n := range live {
+		liveNode[n.Name] = n
 	}
 	priceOf := map[string]model.NodePrice{}
 	for _, p := range prices {
@@ -107,16 +99,21 @@ func nodeHours(cluster string, h time.Time, snaps []model.Node, prices []model.N
 		names[name] = true
 	}
 	for name, s := range byNode {
-		if len(s.minutes) > 0 {
+		if s.Minutes > 0 {
 			names[name] = true
 		}
 	}
 	var out []model.NodeHour
 	for name := range names {
 		nh := model.NodeHour{Cluster: cluster, Node: name, Hour: h}
-		if s := byNode[name]; s != nil {
-			nh.CPUCores, nh.RAMBytes, nh.GPUs = s.capacity.CPUCapacityCores, float64(s.capacity.MemoryCapacityBytes), s.capacity.GPUCapacity
-			nh.Minutes = len(s.minutes)
+		capacity, ok := byNode[name]
+		if ok {
+			nh.Minutes = capacity.Minutes
+		} else {
+			capacity.Node, ok = liveNode[name]
+		}
+		if ok {
+			nh.CPUCores, nh.RAMBytes, nh.GPUs = capacity.Node.CPUCapacityCores, float64(capacity.Node.MemoryCapacityBytes), capacity.Node.GPUCapacity
 		}
 		if p, ok := priceOf[name]; ok {
 			nh.Price, nh.Priced = p, true

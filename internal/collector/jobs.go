@@ -189,6 +189,13 @@ func (c *Collector) usageInterval(ctx context.Context, iv Interval, workloads ma
 		}
 	}
 
+	// The nodes that existed in each minute, from kube-state-metrics: what the allocation
+	// counts node minutes from, whether or not the collector watched the API then. The
+	// attributes (instance type, zone, labels) are the inventory's, for the nodes it knows.
+	if err := c.nodeHistory(ctx, iv); err != nil {
+		return err
+	}
+
 	// An interval is written as one block, and a block lands whole within each partition (a
 	// UTC day), so a minute is written whole or not at all. Minutes there mean an earlier run
 	// wrote a chunk starting at the same watermark and stopped before moving it; that chunk
@@ -237,6 +244,33 @@ func (c *Collector) usageInterval(ctx context.Context, iv Interval, workloads ma
 	return nil
 }
 
+// nodeHistory writes a snapshot of every node kube-state-metrics reported in each minute of
+// iv, with the attributes the inventory has for it (none for a node the API no longer has:
+// the allocation then takes them from the node's earlier snapshots, see
+// select_node_hours.sql).
+func (c *Collector) nodeHistory(ctx context.Context, iv Interval) error {
+	nodes, err := c.deps.Prom.NodeHistory(ctx, iv.From, iv.To)
+	if err != nil || len(nodes) == 0 {
+		return err
+	}
+	live := map[string]model.Node{}
+	for _, n := range c.deps.Inventory.Nodes(iv.To) {
+		live[n.Name] = n
+	}
+	for i := range nodes {
+		n := &nodes[i]
+		n.Cluster = c.opts.Cluster
+		if l, ok := live[n.Name]; ok {
+			n.InstanceType, n.Region, n.Zone, n.CapacityType, n.Labels = l.InstanceType, l.Region, l.Zone, l.CapacityType, l.Labels
+		}
+	}
+	if err := c.deps.Store.InsertNodes(ctx, nodes); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("nodes").Add(float64(len(nodes)))
+	return nil
+}
+
 type podKey struct{ namespace, pod string }
 
 // podInfo is what the usage job knows of a pod: its workload and its labels.
@@ -264,24 +298,26 @@ func (c *Collector) prices(ctx context.Context, now time.Time, _ <-chan struct{}
 	}
 	start, _ := catchUpStart(wm, now, c.opts.Backfill, time.Hour)
 	end := current.Add(time.Hour)
-	seen, err := c.deps.Store.Nodes(ctx, store.Window{Cluster: c.opts.Cluster, From: start, To: end})
+	seen, err := c.deps.Store.NodeHours(ctx, store.Window{Cluster: c.opts.Cluster, From: start.Truncate(time.Hour), To: end})
 	if err != nil {
 		return err
 	}
 	byHour := map[time.Time]map[string]model.Node{}
-	for _, n := range seen {
-		h := n.ObservedAt.Truncate(time.Hour)
+	for _, s := range seen {
+		h := s.Node.ObservedAt
 		if byHour[h] == nil {
 			byHour[h] = map[string]model.Node{}
 		}
-		byHour[h][n.Name] = n // snapshots come in time order: the hour's last one wins
+		byHour[h][s.Node.Name] = s.Node // as its latest snapshot of the hour has it
 	}
 	currentNodes := c.deps.Inventory.Nodes(now)
 	var rows []model.NodePrice
 	for h := start.Truncate(time.Hour); h.Before(end); h = h.Add(time.Hour) {
 		nodes := byHour[h]
 		if len(nodes) == 0 {
-			// No snapshot of that hour (before the collector ran): today's nodes stand in.
+			// No snapshot of that hour: before the collector ran, and no kube-state-metrics
+			// history of it (the usage job writes the nodes it reports, minute by minute).
+			// Today's nodes stand in.
 			nodes = map[string]model.Node{}
 			for _, n := range currentNodes {
 				nodes[n.Name] = n

@@ -156,6 +156,13 @@ type Allocation struct {
 // TotalCost is the sum of the allocation's resource costs.
 func (a Allocation) TotalCost() float64 { return a.CPUCost + a.RAMCost + a.GPUCost }
 
+// NodeSeen is a node in one clock hour (Node.ObservedAt): the minutes it was seen in and
+// the node as its latest snapshot of the hour has it.
+type NodeSeen struct {
+	Node    Node
+	Minutes int
+}
+
 // JobAllocation is the collector job whose watermark marks the hours allocated: every cost
 // row before it is written. Readers that must not publish a partial period wait for it.
 const JobAllocation = "allocation"

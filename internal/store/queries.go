@@ -17,7 +17,7 @@ type queries struct {
 	selectNodePrices, selectCostAllocations, selectWatermarks                string
 	selectUsageHourly, selectUsageDaily, selectCostDaily                     string
 	countUsageSamples, selectPartitions, dropPartition                       string
-	selectUsageWritten                                                       string
+	selectUsageWritten, selectNodeHours                                      string
 	insertAutoscalers, selectAutoscalers                                     string
 	selectContainerHours, countCostAllocations                               string
 	selectCostRows                                                           string
@@ -60,6 +60,7 @@ func loadQueries() (queries, error) {
 	load(&q.selectCostDaily, "select_cost_daily")
 	load(&q.countUsageSamples, "count_usage_samples")
 	load(&q.selectUsageWritten, "select_usage_written")
+	load(&q.selectNodeHours, "select_node_hours")
 	load(&q.selectPartitions, "select_partitions")
 	load(&q.dropPartition, "drop_partition")
 	load(&q.insertAutoscalers, "insert_autoscalers")

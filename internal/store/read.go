@@ -70,6 +70,26 @@ func (s *Store) Nodes(ctx context.Context, w Window) ([]model.Node, error) {
 	})
 }
 
+// NodeHours returns, per clock hour of w and node seen in it, the minutes it was seen in and
+// the node as of its latest snapshot of the hour (ObservedAt the hour; attributes from the
+// latest snapshot that has an instance type), ordered by hour and node.
+func (s *Store) NodeHours(ctx context.Context, w Window) ([]model.NodeSeen, error) {
+	return selectAll(ctx, s, "select node hours", s.q.selectNodeHours, w, func(r driver.Rows, x *model.NodeSeen) error {
+		var (
+			keys, values []string
+			minutes      uint64
+			n            = &x.Node
+		)
+		err := r.Scan(&n.ObservedAt, &n.Name, &minutes, &n.InstanceType, &n.Region, &n.Zone, &n.CapacityType,
+			&n.CPUCapacityCores, &n.CPUAllocatableCores, &n.MemoryCapacityBytes, &n.MemoryAllocatableBytes,
+			&n.GPUCapacity, &n.GPUAllocatable, &keys, &values)
+		n.Cluster, n.ObservedAt = w.Cluster, n.ObservedAt.UTC()
+		n.Labels = model.LabelMap(keys, values)
+		x.Minutes = int(minutes)
+		return err
+	})
+}
+
 // NamespaceLabels returns each namespace of w's cluster as its latest snapshot before w's
 // end had it (its first snapshot when all are later: history backfilled), sorted by name:
 // the labels cost reports fall back to for a label a pod does not carry.
