@@ -22,7 +22,7 @@ STATICCHECK         := $(CACHE)/bin/staticcheck-$(STATICCHECK_VERSION)
 # Runs a command with the local stack's addresses in the environment.
 WITH_STACK := eval "$$(hack/stack/env.sh)" &&
 
-.PHONY: all build test test-unit test-chdb lint bench demo stack-up stack-down cluster-up cluster-down clean
+.PHONY: all build test test-unit test-chdb test-fuzz lint bench demo stack-up stack-down cluster-up cluster-down clean
 
 all: build
 
@@ -36,8 +36,22 @@ build:
 test: stack-up cluster-up
 	$(WITH_STACK) eval "$$(hack/cluster/env.sh)" && TALLY_REQUIRE_STACK=1 $(GO) test -p 1 -count=1 -timeout 20m -v ./... | hack/gotest-summary.sh
 	$(MAKE) --no-print-directory test-chdb
+	$(MAKE) --no-print-directory test-fuzz
 
 ## test-chdb: the SQL files of sql/ and the dashboards' queries executed on a modern ClickHouse engine (chDB)
+# Every fuzz target, each for FUZZTIME (bad input: an error that names it, no panic). A
+# failing input is saved under the package's testdata/fuzz/ and fails plain `go test` after.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := internal/pricing:FuzzParse internal/cli:FuzzParseDuration internal/report:FuzzParseWindow \
+	internal/prom:FuzzDecode internal/store:FuzzParseDSN internal/api:FuzzParams
+test-fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ./$$pkg for $(FUZZTIME)"; \
+		out=$$($(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+		echo "$$out" | tail -1; \
+	done
+
 test-chdb:
 	CHDB_LIB_PATH=$$(hack/chdb/fetch.sh) $(GO) test -tags chdb -run TestChDB -count=1 -v ./sql/ | hack/gotest-summary.sh
 	CHDB_LIB_PATH=$$(hack/chdb/fetch.sh) $(GO) test -tags chdb -run TestChDB -count=1 -v ./dashboards/ | hack/gotest-summary.sh

@@ -321,7 +321,7 @@ func readKey(dec *json.Decoder) (string, error) {
 	}
 	key, ok := tok.(string)
 	if !ok {
-		return "", &formatError{fmt.Sprintf("unexpected %v where an object key belongs", tok)}
+		return "", &formatError{fmt.Sprintf("unexpected %s where an object key belongs", describeToken(tok))}
 	}
 	return key, nil
 }
@@ -335,7 +335,20 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 		return err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != want {
-		return &formatError{fmt.Sprintf("unexpected %v, want %v", tok, want)}
+		return &formatError{fmt.Sprintf("unexpected %s, want %v", describeToken(tok), want)}
 	}
 	return nil
+}
+
+// describeToken shows a JSON token in an error on one short line: a string quoted (a
+// newline in it must not break the message) and cut to 40 bytes.
+func describeToken(tok json.Token) string {
+	s, ok := tok.(string)
+	if !ok {
+		return fmt.Sprint(tok)
+	}
+	if len(s) > 40 {
+		return strconv.Quote(s[:40]) + "…"
+	}
+	return strconv.Quote(s)
 }
