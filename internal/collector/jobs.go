@@ -310,14 +310,25 @@ func (c *Collector) prices(ctx context.Context, now time.Time, _ <-chan struct{}
 		}
 		byHour[h][s.Node.Name] = s.Node // as its latest snapshot of the hour has it
 	}
+	usageDone, err := c.watermark(ctx, JobUsage)
+	if err != nil {
+		return err
+	}
 	currentNodes := c.deps.Inventory.Nodes(now)
 	var rows []model.NodePrice
+	priced := current
 	for h := start.Truncate(time.Hour); h.Before(end); h = h.Add(time.Hour) {
 		nodes := byHour[h]
+		if len(nodes) == 0 && usageDone.Before(h.Add(time.Hour)) {
+			// No snapshot of the hour yet, and its kube-state-metrics history is not read
+			// yet (the usage job is behind, Prometheus down): wait for it rather than price
+			// the hour with today's nodes for good.
+			priced = h
+			break
+		}
 		if len(nodes) == 0 {
-			// No snapshot of that hour: before the collector ran, and no kube-state-metrics
-			// history of it (the usage job writes the nodes it reports, minute by minute).
-			// Today's nodes stand in.
+			// No snapshot of that hour although its history was read: before the collector
+			// ran, and no kube-state-metrics. Today's nodes stand in.
 			nodes = map[string]model.Node{}
 			for _, n := range currentNodes {
 				nodes[n.Name] = n
@@ -333,7 +344,7 @@ func (c *Collector) prices(ctx context.Context, now time.Time, _ <-chan struct{}
 		return err
 	}
 	c.metrics.rowsWritten.WithLabelValues("node_prices").Add(float64(len(rows)))
-	return c.setWatermark(ctx, JobPrices, current, current)
+	return c.setWatermark(ctx, JobPrices, priced, current)
 }
 
 // retention drops raw partitions older than Options.Retention.

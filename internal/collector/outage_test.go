@@ -50,6 +50,16 @@ func TestCollectorCatchesUpAfterPrometheusOutage(t *testing.T) {
 	if !hasWatermark(wms, JobInventory) {
 		t.Error("the inventory job did not run: a Prometheus outage must not stop it")
 	}
+	// The hours whose node history is not read yet are not priced with today's nodes: they
+	// wait for it (before, they were priced for good and the watermark moved past them).
+	early, err := e.store.NodePrices(ctx, store.Window{Cluster: "e2e", From: e.from.Truncate(time.Hour), To: e2eEnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(early) > 0 {
+		t.Errorf("%d node prices written for hours whose history Prometheus could not give yet (first %s at %s)",
+			len(early), early[0].Node, early[0].Hour.Format(time.RFC3339))
+	}
 
 	// Prometheus is back: a collector on the same database, with the real address.
 	back := setUpE2E(t, prom.Options{})
@@ -69,6 +79,21 @@ func TestCollectorCatchesUpAfterPrometheusOutage(t *testing.T) {
 	}
 	if !usage.Time.Equal(e2eEnd) {
 		t.Errorf("usage watermark after catch-up = %v, want %v", usage.Time, e2eEnd)
+	}
+	// Once back, every node is priced for every hour, from its history.
+	prices, err := e.store.NodePrices(ctx, store.Window{Cluster: "e2e", From: e.from.Truncate(time.Hour), To: e2eEnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perNode := map[string]int{}
+	for _, p := range prices {
+		perNode[p.Node]++
+	}
+	hours := int(e2eEnd.Sub(e.from.Truncate(time.Hour)) / time.Hour)
+	for _, n := range e.exp.Nodes {
+		if perNode[n.Name] != hours {
+			t.Errorf("node %s priced for %d hours after the catch-up, want %d", n.Name, perNode[n.Name], hours)
+		}
 	}
 	checkEveryMinuteOnce(t, e)
 }
