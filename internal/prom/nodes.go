@@ -3,6 +3,7 @@ package prom
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ func (c *Client) NodeHistory(ctx context.Context, from, to time.Time) ([]model.N
 		for i, l := range t.labels {
 			for j := range points {
 				v := t.at(i, j)
-				if v != v { // NaN: no reading at this minute
+				if math.IsNaN(v) { // no reading at this minute
 					continue
 				}
 				k := key{l.Node, j}
