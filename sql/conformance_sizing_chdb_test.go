@@ -48,7 +48,7 @@ func (c *conformance) sizingReads(t *testing.T) {
 			"hpa_resources", "Array(String)", "cpu_rate", "Float64", "ram_rate", "Float64")
 		// shop/web in [10:00, 12:00) of d1, from the hourly rollup:
 		//   app:   s1 s2 s3 s4 (web-a) and s6 s7 s8 (web-b): 7 samples of 0.5 1.5 1.0 2.0 0.25 0.75
-		//          0.5 cores, p95 between the two largest, max 2.0, peak 4000 B, throttled
+		//          0.5 cores, p95 the 7th of 7 (⌈0.95 × 7⌉), max 2.0, peak 4000 B, throttled
 		//          0+3+1+2+0+1+0 = 7 of 10+10+10+12+5+5+5 = 57 periods; 2 pods; first 10:00;
 		//          web-a's last sample is s5 at 12:00, after the window: clipped to 11:59.
 		//          Current: the latest snapshot in the last day, web-a's at 11:00 (0.5/1 cores,
@@ -62,7 +62,7 @@ func (c *conformance) sizingReads(t *testing.T) {
 		//          snapshot at 10:00 (0.125 cores, no CPU limit, 128 MiB, no memory limit).
 		ramRate := between(99065.46, 99065.47)
 		res.wantRows(t,
-			[]any{"shop", "Deployment", "web", "app", 7, between(1.5, 2.0), 2.0, 4000.0, 7.0, 57.0, 2,
+			[]any{"shop", "Deployment", "web", "app", 7, atMax(2.0), 2.0, 4000.0, 7.0, 57.0, 2,
 				uint32(h10.Unix()), uint32(minute(h12, -1).Unix()), 1, 0.5, 1.0, 1073741824.0, 2147483648.0,
 				1, 2147483648.0, []string{"cpu", "memory"}, 0.5, ramRate},
 			[]any{"shop", "Deployment", "web", "proxy", 1, 0.125, 0.125, 100.0, 0.0, 10.0, 1,

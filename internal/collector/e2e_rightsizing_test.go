@@ -108,11 +108,11 @@ func checkRightsizing(t *testing.T, e *e2e, bin string) {
 				t.Errorf("%s: recommended %+v, want values", name, r.Recommended)
 				continue
 			}
-			// CPU: the true nearest-rank p95 of the pooled 1-minute rates, at least 10m;
-			// ClickHouse's t-digest estimate within 5%.
+			// CPU: the true nearest-rank p95 of the pooled 1-minute rates, at least 10m, as
+			// the value of its bucket in the rollups: within 0.5%.
 			wantCPU := math.Max(w.CPUUsageP95Cores, 0.010)
-			if g := *r.Recommended.CPURequest; math.Abs(g-wantCPU) > 0.05*wantCPU {
-				t.Errorf("%s: CPU request %.4f, want %.4f (true p95 %.4f) within 5%%", name, g, wantCPU, w.CPUUsageP95Cores)
+			if g := *r.Recommended.CPURequest; math.Abs(g-wantCPU) > 0.005*wantCPU {
+				t.Errorf("%s: CPU request %.4f, want %.4f (true p95 %.4f) within 0.5%%", name, g, wantCPU, w.CPUUsageP95Cores)
 			}
 			if r.Recommended.CPULimit != nil {
 				t.Errorf("%s: CPU limit %v, want none", name, *r.Recommended.CPULimit)

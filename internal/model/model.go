@@ -176,8 +176,9 @@ type Watermark struct {
 }
 
 // UsageRollup is the usage of one workload's container during one hour or one UTC day
-// (Start), its pods pooled. Sums, maxima and counts are exact; CPUUsageP95Cores is a t-digest
-// estimate.
+// (Start), its pods pooled. Sums, maxima and counts are exact; CPUUsageP95Cores is the value
+// of the bucket that holds the nearest-rank p95, within 0.5% of it
+// (sql/migrations/0011_cpu_buckets.sql).
 type UsageRollup struct {
 	Cluster                  string
 	Start                    time.Time
@@ -299,7 +300,7 @@ type WorkloadUsage struct {
 	Workload                        WorkloadRef
 	Container                       string
 	Samples                         int     // 1-minute samples, one per pod and minute
-	CPUQuantileCores                float64 // the asked-for percentile of the samples (a t-digest estimate)
+	CPUQuantileCores                float64 // the asked-for nearest-rank percentile of the samples, as its bucket's value (within 0.5%)
 	CPUMaxCores                     float64
 	MemoryPeakBytes                 float64 // the largest 1-minute working-set peak
 	CPUThrottledPeriods, CPUPeriods float64

@@ -93,10 +93,11 @@ func rightsizingBenchData() []string {
 	}
 	for d := firstDay.Add(24 * time.Hour); d.Before(lastDay); d = d.Add(24 * time.Hour) { // whole days as rollup states
 		stmts = append(stmts, fmt.Sprintf(`INSERT INTO usage_daily (cluster, day, namespace, workload_kind, workload, container,
-			samples, cpu_usage_sum, cpu_usage_max, cpu_usage_quantiles, memory_working_set_sum, memory_working_set_max,
+			samples, cpu_usage_sum, cpu_usage_max, cpu_usage_min, cpu_usage_buckets, memory_working_set_sum, memory_working_set_max,
 			cpu_throttled_periods, cpu_periods)
-			SELECT cluster, %s, namespace, workload_kind, workload, container, countState(), sumState(cpu), maxState(cpu),
-			       quantileTDigestState(cpu), sumState(mem), maxState(mem), sumState(thr), sumState(per)
+			SELECT cluster, %s, namespace, workload_kind, workload, container, countState(), sumState(cpu), maxState(cpu), minState(cpu),
+			       quantileExactWeightedState(if(cpu >= 1e-6, toUInt16(least(65535, 1 + round(log(cpu * 1e6) / log(1.01)))), toUInt16(0)), toUInt64(1)),
+			       sumState(mem), maxState(mem), sumState(thr), sumState(per)
 			FROM (SELECT %s AS cpu, %s AS mem, toFloat64(cityHash64(c, m) %% 3) AS thr, 600. AS per, c, %s
 			      FROM (SELECT number %% %d AS c, intDiv(number, %d) AS m FROM numbers(%d)))
 			GROUP BY cluster, namespace, workload_kind, workload, container`,

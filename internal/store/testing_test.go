@@ -17,6 +17,18 @@ import (
 // drops the database when the test ends.
 func openTestStore(t testing.TB) *Store {
 	t.Helper()
+	s := openEmptyStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s
+}
+
+// openEmptyStore is openTestStore without the migrations.
+func openEmptyStore(t testing.TB) *Store {
+	t.Helper()
 	dsn := withDatabase(t, stacktest.ClickHouseDSN(t), fmt.Sprintf("tally_test_%d_%d", time.Now().Unix(), rand.IntN(1e6)))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -32,9 +44,6 @@ func openTestStore(t testing.TB) *Store {
 		}
 		_ = s.Close()
 	})
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
 	return s
 }
 

@@ -1,9 +1,11 @@
 -- Rightsizing statistics of one cluster's workload containers (pods pooled) over the window
 -- [from, to), for the namespaces of one batch: one row per workload container with samples.
 --
--- * Usage: the CPU percentile (level {quantile}, a t-digest estimate; aggregate function parameters must be literals, so the
---   store writes the level into the statement), the CPU and memory peaks
---   (exact), sample and CFS period counts. Whole UTC days [days_from, days_to) are read from
+-- * Usage: the CPU percentile at level {quantile}: the value of the bucket that holds the
+--   nearest-rank quantile of the 1-minute samples, within 0.5% of it, the same however the
+--   samples were inserted (migrations/0011_cpu_buckets.sql; aggregate function parameters
+--   must be literals, so the store writes the level into the statement); the CPU and memory
+--   peaks (exact), sample and CFS period counts. Whole UTC days [days_from, days_to) are read from
 --   usage_daily, the hours outside them from usage_hourly, so a 14-day window merges about 14
 --   rows per container, not 336.
 -- * Pods: distinct pods with samples in the window and the first and last sample (unix
@@ -45,21 +47,22 @@ FROM
                 (
                     SELECT namespace, workload_kind, workload, container,
                            countMerge(samples)                                             AS samples_n,
-                           toFloat64(quantileTDigestMerge({quantile})(cpu_usage_quantiles)) AS cpu_q,
+                           least(maxMerge(cpu_usage_max), greatest(minMerge(cpu_usage_min),
+                               if(quantileExactWeightedMerge({quantile})(cpu_usage_buckets) = 0, 0, 1e-6 * pow(1.01, quantileExactWeightedMerge({quantile})(cpu_usage_buckets) - 1)))) AS cpu_q,
                            maxMerge(cpu_usage_max)                                         AS cpu_peak,
                            toFloat64(maxMerge(memory_working_set_max))                     AS mem_peak,
                            sumMerge(cpu_throttled_periods)                                 AS throttled_n,
                            sumMerge(cpu_periods)                                           AS periods_n
                     FROM
                     (
-                        SELECT namespace, workload_kind, workload, container, samples, cpu_usage_quantiles,
-                               cpu_usage_max, memory_working_set_max, cpu_throttled_periods, cpu_periods
+                        SELECT namespace, workload_kind, workload, container, samples, cpu_usage_buckets,
+                               cpu_usage_min, cpu_usage_max, memory_working_set_max, cpu_throttled_periods, cpu_periods
                         FROM usage_daily
                         WHERE cluster = @cluster AND namespace >= @ns_min AND namespace <= @ns_max AND has(@namespaces, namespace)
                           AND day >= toDate(toDateTime(@days_from, 'UTC')) AND day < toDate(toDateTime(@days_to, 'UTC'))
                         UNION ALL
-                        SELECT namespace, workload_kind, workload, container, samples, cpu_usage_quantiles,
-                               cpu_usage_max, memory_working_set_max, cpu_throttled_periods, cpu_periods
+                        SELECT namespace, workload_kind, workload, container, samples, cpu_usage_buckets,
+                               cpu_usage_min, cpu_usage_max, memory_working_set_max, cpu_throttled_periods, cpu_periods
                         FROM usage_hourly
                         WHERE cluster = @cluster AND namespace >= @ns_min AND namespace <= @ns_max AND has(@namespaces, namespace)
                           AND hour >= toDateTime(@from, 'UTC') AND hour < toDateTime(@to, 'UTC')
