@@ -3,7 +3,7 @@
 // a schedule, and the server's own health and metrics. It is the only package that imports
 // gorilla/mux.
 //
-// Endpoints (GET only; any other method is 405):
+// Endpoints (GET and HEAD; any other method is 405):
 //
 //	/api/v1/costs         cluster, window (24h), by (namespace), idle, share-namespaces,
 //	                      share-monthly, share, format json|csv — as `reporter costs`
@@ -19,6 +19,9 @@
 //
 // The bodies are the CLI's renderings, byte for byte. An unknown or repeated parameter or a
 // bad value is a 400 whose JSON body names the parameter: {"error": ..., "parameter": ...}.
+// Every value is checked against what it may be (a cluster or namespace name, a label key,
+// an enumeration, a finite number in range; params.go), and its length bounded; a path or
+// query string over its limit is a 414, a request with a body a 413 (limits.go).
 // A ClickHouse failure is a 502 or 503 whose message names no DSN, host or password (the
 // details go to the server's log under the id the message gives). No parameter carries SQL.
 //
@@ -112,6 +115,11 @@ func New(opts Options, deps Deps, logger *slog.Logger, reg prometheus.Registerer
 	if opts.QueryTimeout < 0 || opts.ReadyTimeout < 0 || opts.CacheTTL < 0 || opts.MaxConcurrentQueries < 0 {
 		return nil, errors.New("api: timeouts, cache TTL and query concurrency must not be negative")
 	}
+	if opts.DefaultCluster != "" {
+		if err := CheckClusterName(opts.DefaultCluster); err != nil {
+			return nil, fmt.Errorf("api: default cluster: %w", err)
+		}
+	}
 	if opts.QueryTimeout == 0 {
 		opts.QueryTimeout = 30 * time.Second
 	}
@@ -145,12 +153,12 @@ func New(opts Options, deps Deps, logger *slog.Logger, reg prometheus.Registerer
 		writeError(w, &httpError{status: http.StatusNotFound, msg: "not found"})
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", http.MethodGet)
-		writeError(w, &httpError{status: http.StatusMethodNotAllowed, msg: fmt.Sprintf("method %s not allowed: use GET", r.Method)})
+		w.Header().Set("Allow", allowedMethods)
+		writeError(w, methodNotAllowed(r))
 	})
 	r.Use(recordRoute)
 	get := func(path string, h func(http.ResponseWriter, *http.Request) *httpError) {
-		r.Handle(path, errorHandler(h)).Methods(http.MethodGet)
+		r.Handle(path, errorHandler(h)).Methods(http.MethodGet, http.MethodHead)
 	}
 	get(routeCosts, a.costs)
 	get(routeRightsizing, a.rightsizing)
@@ -160,12 +168,12 @@ func New(opts Options, deps Deps, logger *slog.Logger, reg prometheus.Registerer
 	r.HandleFunc(routeHealthz, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
-	}).Methods(http.MethodGet)
-	r.HandleFunc(routeReadyz, a.readyz).Methods(http.MethodGet)
+	}).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(routeReadyz, a.readyz).Methods(http.MethodGet, http.MethodHead)
 	if deps.Gatherer != nil {
-		r.Handle(routeMetrics, promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+		r.Handle(routeMetrics, promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{})).Methods(http.MethodGet, http.MethodHead)
 	}
-	return a.instrument(a.authenticate(r)), nil
+	return a.instrument(bound(a.authenticate(r))), nil
 }
 
 // readyz answers 200 when ClickHouse answers within Options.ReadyTimeout.
@@ -224,9 +232,10 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.msg }
 
-// badParam is a 400 naming the parameter, with the CLI's wording for the flag's error.
+// badParam is a 400 naming the parameter, with the CLI's wording for the flag's error. A
+// value the error quotes is cut to maxQuoteBytes, whichever package wrote the message.
 func badParam(name string, err error) *httpError {
-	return &httpError{status: http.StatusBadRequest, msg: name + ": " + oneLine(err.Error()), param: name}
+	return &httpError{status: http.StatusBadRequest, msg: name + ": " + shortenQuoted(oneLine(err.Error())), param: name}
 }
 
 func writeError(w http.ResponseWriter, e *httpError) {

@@ -85,9 +85,12 @@ func TestRouting(t *testing.T) {
 		{"POST", "/api/v1/costs", 405, "method POST not allowed"},
 		{"PUT", "/api/v1/rightsizing", 405, "not allowed"},
 		{"DELETE", "/api/v1/reports/2026-W10/summary.csv", 405, "not allowed"},
-		{"HEAD", "/api/v1/qos", 405, ""},
+		{"HEAD", "/api/v1/qos", 503, ""},
+		{"HEAD", "/healthz", 200, ""},
 		{"POST", "/healthz", 405, "not allowed"},
 		{"PATCH", "/metrics", 405, "not allowed"},
+		{"OPTIONS", "/api/v1/costs", 405, "method OPTIONS not allowed: use GET or HEAD"},
+		{"POST", "/nowhere", 405, "not allowed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.target, func(t *testing.T) {
@@ -95,8 +98,8 @@ func TestRouting(t *testing.T) {
 			if rec.Code != tc.want || !strings.Contains(rec.Body.String(), tc.body) {
 				t.Errorf("status %d, body %q; want %d with %q", rec.Code, rec.Body.String(), tc.want, tc.body)
 			}
-			if tc.want == http.StatusMethodNotAllowed && rec.Header().Get("Allow") != "GET" {
-				t.Errorf("Allow %q, want GET", rec.Header().Get("Allow"))
+			if tc.want == http.StatusMethodNotAllowed && rec.Header().Get("Allow") != "GET, HEAD" {
+				t.Errorf("Allow %q, want GET, HEAD", rec.Header().Get("Allow"))
 			}
 			if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
 				t.Error("no X-Content-Type-Options: nosniff")

@@ -69,6 +69,9 @@ func (a *api) costsRequest(p params) (costsRequest, *httpError) {
 		return costsRequest{}, he
 	}
 	keys, err := allocation.ParseKeys(p.str("by", allocation.KeyNamespace))
+	if err == nil {
+		err = checkLabelKeys(keys)
+	}
 	if err != nil {
 		return costsRequest{}, badParam("by", err)
 	}
@@ -107,6 +110,9 @@ func (a *api) costsRequest(p params) (costsRequest, *httpError) {
 			return costsRequest{}, badParam(c.name, err)
 		}
 		c.set(&opts)
+	}
+	if err := checkNamespaces(opts.ShareNamespaces); err != nil {
+		return costsRequest{}, badParam("share-namespaces", err)
 	}
 	if err := opts.Validate(); err != nil {
 		return costsRequest{}, &httpError{status: http.StatusBadRequest, msg: oneLine(err.Error())}

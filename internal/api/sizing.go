@@ -104,7 +104,11 @@ func (a *api) sizingRequest(p params, formats ...string) (sizingRequest, *httpEr
 		}
 		_ = pp.set(p, &policy)
 	}
-	req := recommend.Request{Cluster: cluster, From: window.From, To: window.To, Namespaces: p.list("namespace"), Policy: policy}
+	namespaces, he := p.namespaces("namespace")
+	if he != nil {
+		return sizingRequest{}, he
+	}
+	req := recommend.Request{Cluster: cluster, From: window.From, To: window.To, Namespaces: namespaces, Policy: policy}
 	if err := req.Validate(); err != nil {
 		return sizingRequest{}, &httpError{status: http.StatusBadRequest, msg: oneLine(err.Error())}
 	}
@@ -181,7 +185,10 @@ func (a *api) qos(w http.ResponseWriter, r *http.Request) *httpError {
 	if s := p.str("at", ""); s != "" {
 		at, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return badParam("at", fmt.Errorf("%q is not an RFC 3339 time such as 2026-03-16T06:00:00Z", s))
+			return badParam("at", fmt.Errorf("%s is not an RFC 3339 time such as 2026-03-16T06:00:00Z", quote(s)))
+		}
+		if err := checkTime(at); err != nil {
+			return badParam("at", err)
 		}
 		sr.At = at.UTC()
 	}
