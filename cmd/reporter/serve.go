@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,29 +33,59 @@ files the schedule writes into --reports-dir/<YYYY-Www>/), /healthz, /readyz and
 Usage:
   reporter serve --clickhouse-dsn DSN [--cluster NAME] [--listen :8080] [--reports-dir DIR]
                  [--token TOKEN] [--weekly-schedule "30 0 * * 1"] [--query-timeout 30s]
+                 [--tls-cert-file FILE --tls-key-file FILE]
 
   --cluster answers requests without ?cluster= and names the cluster of the weekly reports.
   With --token (better: its environment variable) every /api/ request needs the header
   "Authorization: Bearer TOKEN"; /healthz, /readyz and /metrics stay open.
+  With --tls-cert-file and --tls-key-file (PEM; both or neither) it serves HTTPS only,
+  TLS 1.2 or later, and reloads the files when they change.
   --weekly-schedule is a cron expression in UTC; "" writes no weekly reports.
+  Limits: GET and HEAD only, no request body, a query string of at most 4 KiB, headers of at
+  most 16 KiB; a request must be read within 10 s (its headers within 5 s), its answer
+  written within --query-timeout + 15 s.
 `
 
 // serveFlags are the flags of reporter serve, once parsed.
 type serveFlags struct {
 	dsn, cluster, listen, reportsDir, token, schedule, logLevel, logFormat string
+	tlsCertFile, tlsKeyFile                                                string
 	queryTimeout, cacheTTL                                                 time.Duration
 	maxQueries                                                             int
 }
 
 // Bounds of the HTTP server beyond the report work itself.
 const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 10 * time.Second
-	idleTimeout       = 2 * time.Minute
-	connectTimeout    = 30 * time.Second
+	connectTimeout = 30 * time.Second
 	// writeSlack is how much longer than --query-timeout a response may take to be written.
 	writeSlack = 15 * time.Second
 )
+
+// serverTimeouts bound how long a client may hold a connection: to send its headers (the
+// TLS handshake included), its whole request, to read the answer, and idle between requests.
+type serverTimeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+func defaultTimeouts(queryTimeout time.Duration) serverTimeouts {
+	return serverTimeouts{readHeader: 5 * time.Second, read: 10 * time.Second, write: queryTimeout + writeSlack, idle: 2 * time.Minute}
+}
+
+// newHTTPServer is the server of h: bounded in time by t, in header size by
+// api.MaxHeaderBytes, HTTPS when tlsConfig is set. Its own errors (a TLS handshake that
+// failed, ...) go to logger as warnings.
+func newHTTPServer(h http.Handler, t serverTimeouts, tlsConfig *tls.Config, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
+		MaxHeaderBytes:    api.MaxHeaderBytes,
+		TLSConfig:         tlsConfig,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
 
 func serve(args []string, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
 	fs := flag.NewFlagSet("reporter serve", flag.ContinueOnError)
@@ -62,12 +93,14 @@ func serve(args []string, stderr io.Writer, lookupEnv func(string) (string, bool
 	var f serveFlags
 	fs.StringVar(&f.dsn, "clickhouse-dsn", "", "ClickHouse native-protocol `DSN`, e.g. clickhouse://user:password@host:9000/tally")
 	fs.StringVar(&f.cluster, "cluster", "", "the default cluster `name` of requests without ?cluster=, and the cluster of the weekly reports")
-	fs.StringVar(&f.listen, "listen", ":8080", "`address` to serve HTTP on")
+	fs.StringVar(&f.listen, "listen", ":8080", "`address` to serve HTTP on (HTTPS with --tls-cert-file)")
 	fs.StringVar(&f.reportsDir, "reports-dir", "./reports", "`directory` of the weekly reports, one subdirectory per ISO week")
 	fs.StringVar(&f.token, "token", "", "bearer `token` every /api/ request must present (empty: no authentication)")
 	fs.StringVar(&f.schedule, "weekly-schedule", api.DefaultWeeklySchedule, "cron `expression` (UTC) of the weekly reports of the last complete week; empty: none")
 	fs.DurationVar(&f.queryTimeout, "query-timeout", 30*time.Second, "give up a request's ClickHouse work after this `duration`, queueing included")
 	fs.DurationVar(&f.cacheTTL, "cache-ttl", time.Minute, "reuse a report for the same parameters for this `duration` (0: only requests in flight share one)")
+	fs.StringVar(&f.tlsCertFile, "tls-cert-file", "", "serve HTTPS with the certificate (chain) of this PEM `file`; needs --tls-key-file")
+	fs.StringVar(&f.tlsKeyFile, "tls-key-file", "", "the private key of --tls-cert-file, a PEM `file`")
 	fs.IntVar(&f.maxQueries, "max-queries", 4, "run at most this `many` report computations against ClickHouse at once; the others queue")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log `format`: text or json")
@@ -114,6 +147,14 @@ func (f serveFlags) validate(stderr io.Writer) (*slog.Logger, error) {
 	if f.maxQueries < 1 {
 		return nil, fmt.Errorf("--max-queries %d: want at least 1", f.maxQueries)
 	}
+	if (f.tlsCertFile == "") != (f.tlsKeyFile == "") {
+		return nil, errors.New("--tls-cert-file and --tls-key-file go together: give both or neither")
+	}
+	if f.cluster != "" {
+		if err := api.CheckClusterName(f.cluster); err != nil {
+			return nil, fmt.Errorf("--cluster: %w", err)
+		}
+	}
 	if f.schedule != "" {
 		if f.cluster == "" {
 			return nil, errors.New("--weekly-schedule needs --cluster (or --weekly-schedule \"\" to write no weekly reports)")
@@ -138,6 +179,13 @@ func (f serveFlags) listenAndServe(ctx context.Context, logger *slog.Logger) err
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	log := logger.With("component", "reporter")
+	var tlsConfig *tls.Config
+	if f.tlsCertFile != "" {
+		var err error
+		if tlsConfig, err = api.TLSConfig(f.tlsCertFile, f.tlsKeyFile, logger); err != nil {
+			return fmt.Errorf("--tls-cert-file/--tls-key-file: %w", err)
+		}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s, err := store.Open(ctx, store.Options{DSN: f.dsn, ConnectTimeout: connectTimeout, QueryTimeout: f.queryTimeout}, logger)
@@ -155,17 +203,15 @@ func (f serveFlags) listenAndServe(ctx context.Context, logger *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.listen, err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      f.queryTimeout + writeSlack,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(handler, defaultTimeouts(f.queryTimeout), tlsConfig, logger)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			served <- srv.ServeTLS(ln, "", "") // the certificate comes from tlsConfig
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 
 	weeklyDone := make(chan struct{})
 	if f.schedule != "" {
@@ -182,7 +228,7 @@ func (f serveFlags) listenAndServe(ctx context.Context, logger *slog.Logger) err
 	if f.token == "" {
 		log.Warn("no --token: the /api/ endpoints answer anyone who can reach " + ln.Addr().String())
 	}
-	log.Info("reporter serving", "addr", ln.Addr().String(), "cluster", f.cluster, "reports_dir", f.reportsDir,
+	log.Info("reporter serving", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "cluster", f.cluster, "reports_dir", f.reportsDir,
 		"weekly_schedule", f.schedule, "version", version.Version)
 
 	select {

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -283,37 +280,10 @@ func TestServeTop(t *testing.T) {
 // graceful stop on SIGTERM.
 func TestServeRunsUntilSIGTERM(t *testing.T) {
 	_, dsn := storetest.Open(t, "tally_serve_test", nil)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
+	addr := freeAddr(t)
 	env := map[string]string{"TALLY_CLICKHOUSE_DSN": dsn, "TALLY_TOKEN": "t0ken", "TALLY_CLUSTER": "prod"}
-	var stderr syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run([]string{"serve", "--listen", addr, "--reports-dir", t.TempDir(), "--log-level", "debug"}, io.Discard, &stderr,
-			func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	}()
 	base := "http://" + addr
-	var up bool
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			_ = resp.Body.Close()
-			if up = resp.StatusCode == 200; up {
-				break
-			}
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d: %s", code, stderr.String())
-		default:
-		}
-	}
-	if !up {
-		t.Fatalf("serve not ready after 20s: %s", stderr.String())
-	}
+	done, stderr := startServe(t, http.DefaultClient, base, []string{"--listen", addr, "--reports-dir", t.TempDir(), "--log-level", "debug"}, env)
 	status := func(path, token string) int {
 		req, _ := http.NewRequest("GET", base+path, nil)
 		if token != "" {
@@ -337,17 +307,7 @@ func TestServeRunsUntilSIGTERM(t *testing.T) {
 			t.Errorf("GET %s (token %q): %d, want %d", c.path, c.token, got, c.want)
 		}
 	}
-	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit %d after SIGTERM: %s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop within 30s of SIGTERM")
-	}
+	stopServe(t, done, stderr)
 	for _, want := range []string{"reporter serving", "weekly reports scheduled", "shutting down"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, stderr.String())
