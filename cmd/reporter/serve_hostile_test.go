@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -389,7 +390,7 @@ func TestServeSecretsNeverLeak(t *testing.T) {
 		for name, v := range resp.Header {
 			bodies = append(bodies, name+": "+strings.Join(v, ","))
 		}
-		if !containsCode(want, resp.StatusCode) {
+		if !slices.Contains(want, resp.StatusCode) {
 			t.Errorf("GET %s: %d %s, want %v", path, resp.StatusCode, body, want)
 		}
 	}
@@ -437,13 +438,4 @@ func TestServeSecretsNeverLeak(t *testing.T) {
 			}
 		}
 	}
-}
-
-func containsCode(codes []int, c int) bool {
-	for _, x := range codes {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
