@@ -35,17 +35,21 @@ collector — writes a Kubernetes cluster's requests, usage and node prices to C
 Usage:
   collector --prometheus-url URL --clickhouse-dsn DSN --pricing FILE --cluster NAME
             [--prometheus-config FILE] [--prometheus-selector MATCHERS]
-            [--kubeconfig PATH] [--once] [--backfill 14d] [--listen :9464]
+            [--kubeconfig PATH] [--once [--as-of TIME]] [--backfill 14d] [--listen :9464]
   collector --clickhouse-dsn DSN --migrate    apply the schema migrations and exit
   collector --version
 
 Without --kubeconfig the collector uses its in-cluster service account.
+--as-of runs --once as if the time were TIME (RFC 3339): it collects Prometheus's history up
+to then, and stamps the inventory it reads from the API server now with TIME. For replaying
+a recorded cluster (tests, demos); a cron job runs --once without it.
 `
 
 type options struct {
 	kubeconfig, prometheusURL, dsn, pricing, cluster, listen string
 	prometheusConfig, prometheusSelector                     string
 	once, migrate                                            bool
+	asOf                                                     string
 	backfill, retention, usageDelay, usageEvery, kubeState   cli.Duration
 	connectTimeout                                           time.Duration
 	logLevel, logFormat                                      string
@@ -68,6 +72,7 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	fs.StringVar(&o.pricing, "pricing", "", "price book `file` (YAML)")
 	fs.StringVar(&o.cluster, "cluster", "", "`name` of this cluster in tally's data")
 	fs.BoolVar(&o.once, "once", false, "run every job for all intervals due up to now (catch-up included), then exit")
+	fs.StringVar(&o.asOf, "as-of", "", "with --once: run as if the current time were `TIME` (RFC 3339), to replay a recorded history")
 	fs.Var(&o.backfill, "backfill", "how far back to catch up from Prometheus history (`duration`, e.g. 14d)")
 	fs.Var(&o.usageDelay, "usage-delay", "collect a minute's usage this long after it ends (`duration`; at least the scrape interval + 1m)")
 	fs.Var(&o.usageEvery, "usage-every", "run the usage job every `duration` (whole minutes dividing an hour)")
@@ -129,7 +134,25 @@ func (o options) validate() error {
 	if k := time.Duration(o.kubeState); k <= 0 || k%time.Minute != 0 || time.Hour%k != 0 {
 		return fmt.Errorf("--kube-state-step %s: must be a whole number of minutes that divides an hour", k)
 	}
+	if _, err := o.clock(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// clock is the collector's clock: nil (the real one) unless --as-of is set.
+func (o options) clock() (func() time.Time, error) {
+	if o.asOf == "" {
+		return nil, nil
+	}
+	if !o.once {
+		return nil, errors.New("--as-of needs --once: a long-running collector runs on the real clock")
+	}
+	t, err := time.Parse(time.RFC3339, o.asOf)
+	if err != nil {
+		return nil, fmt.Errorf("--as-of %q: want an RFC 3339 time such as 2026-03-02T10:05:00Z", o.asOf)
+	}
+	return func() time.Time { return t }, nil
 }
 
 func openStore(ctx context.Context, o options, logger *slog.Logger) (*store.Store, store.MigrationReport, error) {
@@ -218,9 +241,14 @@ func collect(ctx context.Context, o options, logger *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	clock, err := o.clock()
+	if err != nil {
+		return err
+	}
 	c, err := collector.New(collector.Options{
 		Cluster: o.cluster, Backfill: time.Duration(o.backfill), Retention: time.Duration(o.retention),
 		UsageDelay: time.Duration(o.usageDelay), UsageEvery: time.Duration(o.usageEvery), KubeStateStep: time.Duration(o.kubeState),
+		Clock: clock,
 	}, collector.Deps{Store: s, Prom: promClient, Inventory: inv, Prices: book}, logger, reg)
 	if err != nil {
 		return err

@@ -53,6 +53,8 @@ func TestRun(t *testing.T) {
 		{"NaN backfill", with("--backfill", "NaNd"), noEnv, 2, "", `invalid duration "NaNd"`},
 		{"huge backfill", with("--backfill", "1e300d"), noEnv, 2, "", `invalid duration "1e300d"`},
 		{"listen address in use", with("--listen", busy), noEnv, 1, "", "--listen: listen tcp " + busy},
+		{"as-of without once", with("--as-of", "2026-03-02T10:05:00Z"), noEnv, 2, "", "--as-of needs --once"},
+		{"bad as-of", with("--once", "--as-of", "yesterday"), noEnv, 2, "", `--as-of "yesterday": want an RFC 3339 time`},
 		{"bad kube-state step", with("--kube-state-step", "90s"), noEnv, 2, "", "--kube-state-step 1m30s: must be a whole number of minutes"},
 		{"bad log level", []string{"--migrate", "--log-level", "loud"}, noEnv, 2, "", "invalid log level"},
 		{"bad env value", []string{"--migrate"}, func(k string) (string, bool) { return "soon", k == "TALLY_CLICKHOUSE_CONNECT_TIMEOUT" }, 2, "", "TALLY_CLICKHOUSE_CONNECT_TIMEOUT"},

@@ -376,3 +376,103 @@ install_missing() {
 		apt-get install -y -qq --no-install-recommends "${pkgs[@]}" ||
 		die "apt-get install ${pkgs[*]} failed"
 }
+
+# ---------------------------------------------------------------------------------------------
+# ClickHouse (up.sh starts the stack's server; clickhouse-server.sh runs one more for a test)
+
+CH_DIR=$STATE/clickhouse
+
+# A modern server ships one `clickhouse` binary; Debian 12 ships 18.16 as clickhouse-server.
+if command -v clickhouse >/dev/null 2>&1; then
+	CH_SERVER=(clickhouse server)
+	CH_CLIENT=(clickhouse client)
+else
+	CH_SERVER=(/usr/sbin/clickhouse-server)
+	CH_CLIENT=(clickhouse-client)
+fi
+
+ch_ready() { [[ $(curl -fsS --max-time 2 "http://127.0.0.1:$CH_HTTP_PORT/ping" 2>/dev/null) == "Ok." ]]; }
+
+# ch_major_version: the server's major version (18 for Debian 12), empty when unknown.
+# 18.16's clickhouse-server has no --version, so fall back to the package and the client.
+ch_major_version() {
+	local out
+	out=$("${CH_SERVER[@]}" --version 2>/dev/null || true)
+	if [[ $out =~ version\ ([0-9]+)\. ]]; then
+		echo "${BASH_REMATCH[1]}"
+	elif [[ ${CH_SERVER[0]} == /usr/sbin/clickhouse-server ]] &&
+		[[ $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null) =~ ^([0-9]+)\. ]]; then
+		echo "${BASH_REMATCH[1]}"
+	elif [[ $("${CH_CLIENT[@]}" --version 2>/dev/null) =~ version\ ([0-9]+)\. ]]; then
+		echo "${BASH_REMATCH[1]}"
+	fi
+}
+
+ch_write_config() {
+	local major extra=""
+	major=$(ch_major_version)
+	if [[ -z $major ]]; then
+		warn "could not tell the ClickHouse version; assuming a modern server"
+	elif ((major <= 19)); then
+		# LowCardinality is experimental before 20.x. Modern servers may reject this setting
+		# name, and 18.16 refuses to start on unknown settings, so it is set only here.
+		extra="<allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>"
+	fi
+	mkdir -p "$CH_DIR"
+	cat >"$CH_DIR/config.xml" <<-EOF
+		<?xml version="1.0"?>
+		<!-- Written by hack/stack/up.sh on every start. 18.16 ignores the root element's name. -->
+		<clickhouse>
+		    <logger>
+		        <level>information</level>
+		        <log>$CH_DIR/clickhouse-server.log</log>
+		        <errorlog>$CH_DIR/clickhouse-server.err.log</errorlog>
+		        <size>50M</size>
+		        <count>2</count>
+		    </logger>
+		    <listen_host>127.0.0.1</listen_host>
+		    <tcp_port>$CH_TCP_PORT</tcp_port>
+		    <http_port>$CH_HTTP_PORT</http_port>
+		    <path>$CH_DIR/data/</path>
+		    <tmp_path>$CH_DIR/tmp/</tmp_path>
+		    <user_files_path>$CH_DIR/user_files/</user_files_path>
+		    <format_schema_path>$CH_DIR/format_schemas/</format_schema_path>
+		    <users_config>$CH_DIR/users.xml</users_config>
+		    <default_profile>default</default_profile>
+		    <default_database>default</default_database>
+		    <timezone>UTC</timezone>
+		    <max_concurrent_queries>64</max_concurrent_queries>
+		    <mark_cache_size>536870912</mark_cache_size>
+		    <uncompressed_cache_size>268435456</uncompressed_cache_size>
+		    <mlock_executable>false</mlock_executable>
+		</clickhouse>
+	EOF
+	cat >"$CH_DIR/users.xml" <<-EOF
+		<?xml version="1.0"?>
+		<!-- Written by hack/stack/up.sh on every start. -->
+		<clickhouse>
+		    <profiles>
+		        <default>
+		            <max_memory_usage>4000000000</max_memory_usage>
+		            $extra
+		        </default>
+		    </profiles>
+		    <users>
+		        <default>
+		            <password></password>
+		            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+		            <profile>default</profile>
+		            <quota>default</quota>
+		        </default>
+		        <!-- For tests of password handling. -->
+		        <tally>
+		            <password>tally-secret</password>
+		            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+		            <profile>default</profile>
+		            <quota>default</quota>
+		        </tally>
+		    </users>
+		    <quotas><default></default></quotas>
+		</clickhouse>
+	EOF
+}

@@ -58,6 +58,9 @@ type Options struct {
 	// 14 days. Rightsizing is their policy; the zero value takes rightsizing.DefaultPolicy.
 	RightsizingWindow time.Duration
 	Rightsizing       rightsizing.Policy
+	// Clock is the current time; default time.Now. collector --once --as-of sets it to
+	// replay a recorded history as if it were then.
+	Clock func() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -134,6 +137,9 @@ func New(opts Options, deps Deps, logger *slog.Logger, reg prometheus.Registerer
 		log:    logger.With("component", "collector"),
 		now:    func() time.Time { return time.Now().UTC() },
 		events: map[string]time.Time{},
+	}
+	if opts.Clock != nil {
+		c.now = func() time.Time { return opts.Clock().UTC() }
 	}
 	c.metrics = newMetrics(reg, func() float64 { return float64(deps.Prom.QueryCount()) })
 	return c, nil
