@@ -11,8 +11,8 @@ import (
 	"github.com/tally-finops/tally/internal/store"
 )
 
-// allocate writes the cost rows of every hour whose usage is complete (before the usage
-// watermark) and not yet allocated, hour by hour. An hour already in ClickHouse is not
+// allocate writes the cost rows of every hour whose usage and node prices are complete
+// (before the usage and the prices watermarks) and not yet allocated, hour by hour. An hour already in ClickHouse is not
 // written again: the daily cost rollup would count it twice.
 func (c *Collector) allocate(ctx context.Context, now time.Time, stop <-chan struct{}) error {
 	usageDone, err := c.watermark(ctx, JobUsage)
@@ -23,9 +23,19 @@ func (c *Collector) allocate(ctx context.Context, now time.Time, stop <-chan str
 	if err != nil {
 		return err
 	}
+	// An hour is allocated once, so only when its usage and its node prices are final: the
+	// prices watermark is the first hour not priced for good (the prices job failed, or is
+	// waiting for the hour's node history).
+	pricesDone, err := c.watermark(ctx, JobPrices)
+	if err != nil {
+		return err
+	}
 	start, _ := catchUpStart(wm, now, c.opts.Backfill, time.Hour)
 	start = start.Truncate(time.Hour)
 	end := usageDone.Truncate(time.Hour)
+	if pricesDone.Before(end) {
+		end = pricesDone.Truncate(time.Hour)
+	}
 	if !start.Before(end) {
 		return nil
 	}
