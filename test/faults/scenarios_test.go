@@ -42,12 +42,12 @@ func during(p *process, d time.Duration) bool {
 func scenarios(e *env, d0 time.Duration) []scenario {
 	return []scenario{
 		{
-			name: "kill", about: "collector killed (SIGKILL) at random points of the 3-day catch-up, restarted each time",
-			reps: 2, unit: "kills", min: 20,
+			name: "kill", about: "collector killed (SIGKILL) at 20 random points of each 3-day catch-up (0.2 s to a tenth of its uninterrupted time into each run), restarted each time",
+			reps: 2, unit: "kills", min: 30,
 			run: func(t *testing.T, e *env, db string, rep int, rng *rand.Rand) (int, int, error) {
 				kills := 0
 				return e.untilDone(e.collectorArgs(db, e.chAddr(), e.promURL, "", asOf, history), 100, func(_ int, p *process) int {
-					if kills >= 12 || !during(p, randomIn(rng, 200*time.Millisecond, d0/8)) {
+					if kills >= 20 || !during(p, randomIn(rng, 200*time.Millisecond, d0/10)) {
 						return 0
 					}
 					_ = p.cmd.Process.Kill()
