@@ -229,6 +229,7 @@ func TestChDBConformance(t *testing.T) {
 	}
 	t.Run("resent_batches", c.resentBatches)
 	t.Run("retention", c.retention)
+	t.Run("bill", c.bill)
 	t.Run("every_query_file_executed", c.coverage)
 	t.Logf("chDB conformance took %v", time.Since(start).Round(time.Millisecond))
 }

@@ -260,31 +260,21 @@ func truncate(v string) string {
 	return v
 }
 
-// Group is the lines of one source and billing period: what one import replaces.
-type Group struct {
-	Source             string
-	BillingPeriodStart time.Time
-	Lines              []model.BillLine
-	// Checksum identifies the group's content (not its file's bytes), so the same export
-	// compressed, or with its lines in another order, is the same import.
-	Checksum string
-}
-
 // Groups splits lines by source and billing period, sorted.
-func Groups(lines []model.BillLine) []Group {
+func Groups(lines []model.BillLine) []model.BillGroup {
 	type key struct {
 		source string
 		period int64
 	}
 	idx := map[key]int{}
-	var out []Group
+	var out []model.BillGroup
 	for _, l := range lines {
 		k := key{l.Source, l.BillingPeriodStart.Unix()}
 		i, ok := idx[k]
 		if !ok {
 			i = len(out)
 			idx[k] = i
-			out = append(out, Group{Source: l.Source, BillingPeriodStart: l.BillingPeriodStart})
+			out = append(out, model.BillGroup{Source: l.Source, BillingPeriodStart: l.BillingPeriodStart})
 		}
 		out[i].Lines = append(out[i].Lines, l)
 	}

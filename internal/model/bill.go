@@ -56,3 +56,13 @@ type BillCost struct {
 	EffectiveCost float64
 	ListCost      float64
 }
+
+// BillGroup is the lines of one source and billing period: what one import replaces.
+type BillGroup struct {
+	Source             string
+	BillingPeriodStart time.Time
+	Lines              []BillLine
+	// Checksum identifies the group's content (not its file's bytes), so the same export
+	// compressed, or with its lines in another order, is the same import.
+	Checksum string
+}

@@ -25,6 +25,7 @@ type queries struct {
 	selectRunningContainers, selectBacktest                                  string
 	insertRecommendations, countRecommendations, selectRecommendations       string
 	insertNamespaces, selectNamespaceLabels                                  string
+	insertBillLines, insertBillImports, selectBillImports, selectBillCosts   string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -48,6 +49,10 @@ func loadQueries() (queries, error) {
 	load(&q.insertNodePrices, "insert_node_prices")
 	load(&q.insertCostAllocations, "insert_cost_allocations")
 	load(&q.insertWatermarks, "insert_watermarks")
+	load(&q.insertBillLines, "insert_bill_lines")
+	load(&q.insertBillImports, "insert_bill_imports")
+	load(&q.selectBillImports, "select_bill_imports")
+	load(&q.selectBillCosts, "select_bill_costs")
 	load(&q.selectNodes, "select_nodes")
 	load(&q.selectContainers, "select_containers")
 	load(&q.selectUsageSamples, "select_usage_samples")
