@@ -43,7 +43,7 @@ test: stack-up cluster-up
 # failing input is saved under the package's testdata/fuzz/ and fails plain `go test` after.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := internal/pricing:FuzzParse internal/cli:FuzzParseDuration internal/report:FuzzParseWindow \
-	internal/prom:FuzzDecode internal/store:FuzzParseDSN internal/api:FuzzParams
+	internal/prom:FuzzDecode internal/store:FuzzParseDSN internal/api:FuzzParams internal/bill:FuzzRead
 test-fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

@@ -37,6 +37,10 @@ Usage:
   reporter serve --clickhouse-dsn DSN [--cluster NAME] [--listen :8080] [--reports-dir DIR]
                                          the reports over HTTP (JSON, CSV, YAML), the weekly
                                          CSV files on a schedule, /healthz, /readyz, /metrics
+  reporter bill import --clickhouse-dsn DSN --focus FILE
+                                         load a FOCUS bill (CSV, .csv.gz) into ClickHouse, idempotently
+  reporter bill show --clickhouse-dsn DSN --window W --by provider|service|account|resource|day
+                                         the bill's billed, effective and list cost
   reporter schema --clickhouse-dsn DSN    show which schema migrations are applied, pending or skipped
   reporter --version
 
@@ -77,6 +81,8 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 		return weeklyCommand(rest, stdout, stderr, lookupEnv, time.Now())
 	case "serve":
 		return serve(rest, stderr, lookupEnv)
+	case "bill":
+		return billCommand(rest, stdout, stderr, lookupEnv, time.Now())
 	case "schema":
 		return schema(rest, stdout, stderr, lookupEnv)
 	default:

@@ -107,7 +107,6 @@ func Read(name string, r io.Reader, opts Options) (Result, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
@@ -119,6 +118,7 @@ func Read(name string, r io.Reader, opts Options) (Result, error) {
 			}
 			return Result{}, fmt.Errorf("%s: %w", name, err) // the CSV itself is broken: nothing after it can be trusted
 		}
+		line, _ := cr.FieldPos(0) // only valid for a record read without error
 		l, repaired, err := parseLine(rec, col, opts)
 		if err != nil {
 			bad++
