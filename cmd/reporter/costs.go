@@ -26,11 +26,14 @@ shared costs.
 Usage:
   reporter costs --clickhouse-dsn DSN --cluster NAME --window W --by KEYS
                  [--idle separate|share|hide] [--share-namespaces a,b] [--share-monthly AMOUNT]
-                 [--share weighted|even] [--format table|csv|json]
+                 [--share weighted|even] [--format table|csv|json|focus]
 
   W     24h, 7d (a duration of whole hours: the last that long, to the current hour), today,
         yesterday, thisweek, lastweek (ISO weeks, UTC), month, or START,END in RFC 3339 on the hour
   KEYS  cluster, node, namespace, workload, app, label:<key>, or several: namespace,label:team
+
+  --format focus writes FOCUS 1.0 rows, one per group and UTC day of the window (the group's
+  keys in Tags, its cost in every cost column), for FinOps tools that read FOCUS.
 `
 
 // costsFlags are the flags of reporter costs, once parsed.
@@ -52,7 +55,7 @@ func costs(args []string, stdout, stderr io.Writer, lookupEnv func(string) (stri
 	fs.StringVar(&f.shareNamespaces, "share-namespaces", "", "`namespaces` whose cost is spread over the others, comma-separated")
 	fs.Float64Var(&f.shareMonthly, "share-monthly", 0, "a fixed monthly overhead `amount` spread over the groups (the window's part of it)")
 	fs.StringVar(&f.share, "share", "weighted", "how shared costs are spread, `mode`: weighted (by cost) or even")
-	fs.StringVar(&f.format, "format", report.FormatTable, "output `format`: table, csv or json")
+	fs.StringVar(&f.format, "format", report.FormatTable, "output `format`: table, csv, json or focus")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this `duration`")
 	fs.Usage = cli.Usage(fs, costsSynopsis)
 	if err := cli.Parse(fs, args, lookupEnv); err != nil {
@@ -84,11 +87,6 @@ func costs(args []string, stdout, stderr io.Writer, lookupEnv func(string) (stri
 		return 1
 	}
 	defer s.Close()
-	rows, err := s.CostRows(ctx, f.cluster, window.From, window.To)
-	if err != nil {
-		fmt.Fprintln(stderr, "reporter costs:", oneLine(err))
-		return 1
-	}
 	if allocation.NeedsNamespaceLabels(opts.By) {
 		// A pod without the label takes its namespace's, as the namespace is at the window's end.
 		w := store.Window{Cluster: f.cluster, From: window.From, To: window.To}
@@ -96,6 +94,32 @@ func costs(args []string, stdout, stderr io.Writer, lookupEnv func(string) (stri
 			fmt.Fprintln(stderr, "reporter costs:", oneLine(err))
 			return 1
 		}
+	}
+	if f.format == report.FormatFOCUS {
+		// FOCUS needs the currency on every row: the node prices' of the window.
+		prices, _, err := s.UnitPrices(ctx, store.Window{Cluster: f.cluster, From: window.From, To: window.To})
+		if err != nil {
+			fmt.Fprintln(stderr, "reporter costs:", oneLine(err))
+			return 1
+		}
+		currency := prices.Currency
+		if currency == "" {
+			currency = defaultCurrency
+		}
+		days, err := costsByDay(ctx, s, f.cluster, opts, window)
+		if err == nil {
+			err = (report.FOCUS{Cluster: f.cluster, Currency: currency, Keys: opts.By}).Render(stdout, days)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "reporter costs:", oneLine(err))
+			return 1
+		}
+		return 0
+	}
+	rows, err := s.CostRows(ctx, f.cluster, window.From, window.To)
+	if err != nil {
+		fmt.Fprintln(stderr, "reporter costs:", oneLine(err))
+		return 1
 	}
 	totals, err := allocation.Aggregate(rows, opts)
 	if err != nil {
@@ -126,8 +150,8 @@ func (f costsFlags) validate(now time.Time) (report.Window, allocation.Options, 
 	if err != nil {
 		return report.Window{}, allocation.Options{}, fmt.Errorf("--by: %w", err)
 	}
-	if err := report.CheckFormat(f.format); err != nil {
-		return report.Window{}, allocation.Options{}, fmt.Errorf("--format: %w", err)
+	if err := report.CheckFormat(f.format); err != nil && f.format != report.FormatFOCUS {
+		return report.Window{}, allocation.Options{}, fmt.Errorf("--format: %w (or focus)", err)
 	}
 	opts := allocation.Options{
 		By:           keys,
@@ -151,4 +175,47 @@ func (f costsFlags) validate(now time.Time) (report.Window, allocation.Options, 
 // may hold newlines.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// defaultCurrency is the price book's default currency, for a window without node prices
+// (and so without costs).
+const defaultCurrency = "USD"
+
+// costsByDay aggregates each UTC day of the window on its own, for --format focus: every day
+// is a window of its own hours (read as reporter costs reads a window), so a monthly overhead
+// is spread by the day's share of them. Days without cost rows are left out.
+func costsByDay(ctx context.Context, s *store.Store, cluster string, opts allocation.Options, w report.Window) ([]report.DayTotals, error) {
+	var out []report.DayTotals
+	for d := w.From.UTC().Truncate(24 * time.Hour); d.Before(w.To); d = d.Add(24 * time.Hour) {
+		from, to := maxTime(d, w.From), minTime(d.Add(24*time.Hour), w.To)
+		rows, err := s.CostRows(ctx, cluster, from, to)
+		if err != nil || len(rows) == 0 {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		o := opts
+		o.WindowHours = to.Sub(from).Hours()
+		totals, err := allocation.Aggregate(rows, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, report.DayTotals{From: from, To: to, Totals: totals})
+	}
+	return out, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
