@@ -113,7 +113,11 @@ func takeSnapshot(ctx context.Context, conn driver.Conn, db string, skip ...stri
 			for i, f := range floats {
 				sums[i] = "sum(" + f + ")"
 			}
-			q = fmt.Sprintf("SELECT %s AS k, count(), [%s] FROM %s.%s FINAL GROUP BY k", key, strings.Join(sums, ", "), db, table)
+			final := "" // FINAL for the engines that replace rows, as tally reads them
+			if strings.Contains(engines[table], "Replacing") {
+				final = " FINAL"
+			}
+			q = fmt.Sprintf("SELECT %s AS k, count(), [%s] FROM %s.%s%s GROUP BY k", key, strings.Join(sums, ", "), db, table, final)
 		}
 		if len(floats) == 0 {
 			q = strings.Replace(q, "[]", "CAST([] AS Array(Float64))", 1)
