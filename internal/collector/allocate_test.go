@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -34,23 +33,14 @@ func TestAllocationWaitsForNodePrices(t *testing.T) {
 	}
 	// The first hour's usage starts at the backfill's start, 5 minutes in: not whole.
 	w.From = w.From.Add(time.Hour)
-	rows, err := e.store.Allocations(ctx, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prices, err := e.store.NodePrices(ctx, w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	costs, prices := e.hourlyCostsAndPrices(t, w)
 	var cost, price float64
-	for _, r := range rows {
-		if strings.HasPrefix(r.Node, "e2e-") {
-			cost += r.TotalCost()
-		}
+	for h := range prices {
+		cost, price = cost+costs[h], price+prices[h]
 	}
-	for _, p := range prices {
-		if strings.HasPrefix(p.Node, "e2e-") {
-			price += p.HourlyCost
+	for h := range costs {
+		if _, ok := prices[h]; !ok {
+			cost += costs[h]
 		}
 	}
 	if price == 0 || cost < price*(1-1e-9) || cost > price*(1+1e-9) {

@@ -28,6 +28,22 @@ func TestCronCollectorCountsWholeNodeHours(t *testing.T) {
 	// The hours with one inventory snapshot each (at :05), allocated by the next run.
 	first, last := e2eEnd.Add(-3*time.Hour), e2eEnd
 	w := store.Window{Cluster: "e2e", From: first, To: last}
+	cost, price := e.hourlyCostsAndPrices(t, w)
+	if len(price) != 3 || len(cost) != 3 {
+		t.Fatalf("%d priced hours, %d costed hours in [%s, %s); want 3", len(price), len(cost), first.Format(time.TimeOnly), last.Format(time.TimeOnly))
+	}
+	for h, p := range price {
+		if d := cost[h] - p; d > 1e-9*p || d < -1e-9*p {
+			t.Errorf("hour %s: costs and idle add up to %.9f, the nodes' prices to %.9f (%.1f%%)", h.Format("01-02T15"), cost[h], p, 100*cost[h]/p)
+		}
+	}
+}
+
+// hourlyCostsAndPrices sums, per hour of w, the cost rows (containers and idle) and the node
+// prices of the synthetic cluster's nodes (e2e-…): conservation says they are equal.
+func (e *e2e) hourlyCostsAndPrices(t *testing.T, w store.Window) (cost, price map[time.Time]float64) {
+	t.Helper()
+	ctx := context.Background()
 	rows, err := e.store.Allocations(ctx, w)
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +52,7 @@ func TestCronCollectorCountsWholeNodeHours(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cost, price := map[time.Time]float64{}, map[time.Time]float64{}
+	cost, price = map[time.Time]float64{}, map[time.Time]float64{}
 	for _, r := range rows {
 		if strings.HasPrefix(r.Node, "e2e-") {
 			cost[r.Hour] += r.TotalCost()
@@ -47,12 +63,5 @@ func TestCronCollectorCountsWholeNodeHours(t *testing.T) {
 			price[p.Hour] += p.HourlyCost
 		}
 	}
-	if len(price) != 3 || len(cost) != 3 {
-		t.Fatalf("%d priced hours, %d costed hours in [%s, %s); want 3", len(price), len(cost), first.Format(time.TimeOnly), last.Format(time.TimeOnly))
-	}
-	for h, p := range price {
-		if d := cost[h] - p; d > 1e-9*p || d < -1e-9*p {
-			t.Errorf("hour %s: costs and idle add up to %.9f, the nodes' prices to %.9f (%.1f%%)", h.Format("01-02T15"), cost[h], p, 100*cost[h]/p)
-		}
-	}
+	return cost, price
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -316,7 +317,7 @@ func TestFaults(t *testing.T) {
 		if len(skip) > 0 {
 			want = snapshot{}
 			for k, v := range base {
-				if !contains(skip, k) {
+				if !slices.Contains(skip, k) {
 					want[k] = v
 				}
 			}
@@ -382,15 +383,6 @@ func TestFaults(t *testing.T) {
 			t.Error(err)
 		}
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if x == y {
-			return true
-		}
-	}
-	return false
 }
 
 // withQuery adds DSN parameters.
