@@ -21,7 +21,7 @@ type billRow struct {
 	ListCost      float64 `json:"listCost"`
 }
 
-func billShowJSON(t *testing.T, dsn, window, by string) []billRow {
+func billShowJSON(t testing.TB, dsn, window, by string) []billRow {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"bill", "show", "--clickhouse-dsn", dsn, "--window", window, "--by", by, "--format", "json"},

@@ -34,9 +34,6 @@ const (
 	ShareEven ShareMode = "even"
 )
 
-// HoursPerMonth is the length of the month a monthly price is for: 365 × 24 ÷ 12.
-const HoursPerMonth = 730
-
 // Options says how Aggregate groups rows and what it does with idle and shared costs.
 type Options struct {
 	By              []string // keys: cluster, node, namespace, workload, app, label:<key>; combined in order
@@ -93,6 +90,7 @@ type Total struct {
 	CPUCoreHours float64 `json:"cpuCoreHours"` // charged: Σ max(request, usage) per minute
 	RAMByteHours float64 `json:"ramByteHours"`
 	GPUHours     float64 `json:"gpuHours"`
+	PVByteHours  float64 `json:"pvByteHours"` // the volumes' capacity the group's pods mounted
 
 	CPURequestCoreHours float64 `json:"cpuRequestCoreHours"`
 	CPUUsageCoreHours   float64 `json:"cpuUsageCoreHours"`
@@ -102,9 +100,10 @@ type Total struct {
 	CPUCost    float64 `json:"cpuCost"`
 	RAMCost    float64 `json:"ramCost"`
 	GPUCost    float64 `json:"gpuCost"`
+	PVCost     float64 `json:"pvCost"`     // persistent volumes (allocation.Volumes)
 	SharedCost float64 `json:"sharedCost"` // of shared namespaces and the monthly overhead
 	IdleCost   float64 `json:"idleCost"`   // idle spread over the group (IdleShare only)
-	TotalCost  float64 `json:"totalCost"`  // CPUCost + RAMCost + GPUCost + SharedCost + IdleCost
+	TotalCost  float64 `json:"totalCost"`  // CPUCost + RAMCost + GPUCost + PVCost + SharedCost + IdleCost
 
 	CPUEfficiency   float64 `json:"cpuEfficiency"`   // CPU usage ÷ request; 0 without request
 	RAMEfficiency   float64 `json:"ramEfficiency"`   // RAM usage ÷ request; 0 without request
@@ -117,13 +116,14 @@ const (
 	cpu = iota
 	ram
 	gpu
+	pv // persistent volumes: no idle, spread like the others when shared
 	resources
 )
 
 // res holds one number per resource.
 type res [resources]float64
 
-func (r res) sum() float64 { return r[cpu] + r[ram] + r[gpu] }
+func (r res) sum() float64 { return r[cpu] + r[ram] + r[gpu] + r[pv] }
 
 // group is one Total in the making and what it costs in each cluster.
 type group struct {
@@ -172,7 +172,9 @@ type aggregator struct {
 // shared namespaces in proportion to their cost of the resource) or dropped; the shared
 // namespaces' cost, with the idle cost they took, is spread over the groups of their cluster;
 // the window's part of the monthly overhead is spread over all groups. A group's weight for
-// both is its own cost (CPU + RAM + GPU); when every weight is 0 the spread is even. Nothing is
+// both is its own cost (CPU + RAM + GPU + volumes); when every weight is 0 the spread is even.
+// Volume rows (Volumes) are grouped like container rows; an UnmountedName row is its own
+// workload (and, for a volume without a claim, its own namespace). Nothing is
 // lost: the totals add up to the rows' cost plus the overhead, without idle when it is hidden.
 func Aggregate(rows []model.Allocation, opts Options) ([]Total, error) {
 	if err := opts.Validate(); err != nil {
@@ -217,7 +219,7 @@ func (a *aggregator) add(r *model.Allocation) {
 		a.pools = append(a.pools, pool{})
 	}
 	p := &a.pools[ci]
-	cost := res{r.CPUCost, r.RAMCost, r.GPUCost}
+	cost := res{r.CPUCost, r.RAMCost, r.GPUCost, r.PVCost}
 	switch {
 	case r.Idle:
 		a.sawIdle = true
@@ -236,6 +238,7 @@ func (a *aggregator) add(r *model.Allocation) {
 	t.CPUCoreHours += r.CPUCoreHours
 	t.RAMByteHours += r.RAMByteHours
 	t.GPUHours += r.GPUHours
+	t.PVByteHours += r.PVByteHours
 	t.CPURequestCoreHours += r.CPURequestCoreHours
 	t.CPUUsageCoreHours += r.CPUUsageCoreHours
 	t.RAMRequestByteHours += r.RAMRequestByteHours
@@ -243,6 +246,7 @@ func (a *aggregator) add(r *model.Allocation) {
 	t.CPUCost += r.CPUCost
 	t.RAMCost += r.RAMCost
 	t.GPUCost += r.GPUCost
+	t.PVCost += r.PVCost
 	t.WasteCost += waste(r.CPURequestCoreHours, r.CPUUsageCoreHours, r.CPUCoreHours, r.CPUCost) +
 		waste(r.RAMRequestByteHours, r.RAMUsageByteHours, r.RAMByteHours, r.RAMCost)
 	addRes(&p.groupCost, cost)
@@ -271,6 +275,7 @@ func addRes(dst *res, v res) {
 	dst[cpu] += v[cpu]
 	dst[ram] += v[ram]
 	dst[gpu] += v[gpu]
+	dst[pv] += v[pv]
 }
 
 // group returns the row's group, creating it.
@@ -384,7 +389,7 @@ func (a *aggregator) shareNamespaces() {
 
 // shareOverhead spreads the window's part of the monthly overhead over all groups.
 func (a *aggregator) shareOverhead() {
-	amount := a.opts.ShareMonthly * a.opts.WindowHours / HoursPerMonth
+	amount := a.opts.ShareMonthly * a.opts.WindowHours / model.HoursPerMonth
 	if amount == 0 {
 		return
 	}
@@ -394,11 +399,11 @@ func (a *aggregator) shareOverhead() {
 	}
 	base := 0.0
 	for _, g := range a.groups {
-		base += g.t.CPUCost + g.t.RAMCost + g.t.GPUCost
+		base += g.t.CPUCost + g.t.RAMCost + g.t.GPUCost + g.t.PVCost
 	}
 	for _, g := range a.groups {
 		if a.opts.Share != ShareEven && base > 0 {
-			g.t.SharedCost += amount * (g.t.CPUCost + g.t.RAMCost + g.t.GPUCost) / base
+			g.t.SharedCost += amount * (g.t.CPUCost + g.t.RAMCost + g.t.GPUCost + g.t.PVCost) / base
 		} else {
 			g.t.SharedCost += amount / float64(len(a.groups))
 		}
@@ -441,7 +446,7 @@ func (a *aggregator) specialKeys(name string) map[string]string {
 
 // finish sets the total cost and the efficiencies.
 func finish(t Total) Total {
-	t.TotalCost = t.CPUCost + t.RAMCost + t.GPUCost + t.SharedCost + t.IdleCost
+	t.TotalCost = t.CPUCost + t.RAMCost + t.GPUCost + t.PVCost + t.SharedCost + t.IdleCost
 	t.CPUEfficiency = ratio(t.CPUUsageCoreHours, t.CPURequestCoreHours)
 	t.RAMEfficiency = ratio(t.RAMUsageByteHours, t.RAMRequestByteHours)
 	t.TotalEfficiency = ratio(t.CPUEfficiency*t.CPUCost+t.RAMEfficiency*t.RAMCost, t.CPUCost+t.RAMCost)

@@ -387,7 +387,7 @@ func TestTotalJSONNames(t *testing.T) {
 	}
 	slices.Sort(got)
 	want := []string{"cpuCoreHours", "cpuCost", "cpuEfficiency", "cpuRequestCoreHours", "cpuUsageCoreHours",
-		"gpuCost", "gpuHours", "idleCost", "name", "properties", "ramByteHours", "ramCost", "ramEfficiency",
+		"gpuCost", "gpuHours", "idleCost", "name", "properties", "pvByteHours", "pvCost", "ramByteHours", "ramCost", "ramEfficiency",
 		"ramRequestByteHours", "ramUsageByteHours", "sharedCost", "totalCost", "totalEfficiency", "wasteCost"}
 	if !slices.Equal(got, want) {
 		t.Errorf("JSON names %q, want %q", got, want)

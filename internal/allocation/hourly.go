@@ -210,8 +210,8 @@ func idleRow(n *model.NodeHour, u *taken) model.Allocation {
 	return a
 }
 
-// compareRows orders rows by cluster, hour, node, idle last, namespace, pod, container and
-// workload.
+// compareRows orders rows by cluster, hour, node, idle last, namespace, pod, container,
+// workload and volume.
 func compareRows(a, b *model.Allocation) int {
 	if c := strings.Compare(a.Cluster, b.Cluster); c != 0 {
 		return c
@@ -240,5 +240,8 @@ func compareRows(a, b *model.Allocation) int {
 	if c := strings.Compare(a.Workload.Kind, b.Workload.Kind); c != 0 {
 		return c
 	}
-	return strings.Compare(a.Workload.Name, b.Workload.Name)
+	if c := strings.Compare(a.Workload.Name, b.Workload.Name); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Volume, b.Volume)
 }

@@ -126,11 +126,13 @@ func (k keyer) appendValue(b []byte, r *model.Allocation, ns map[namespaceKey]ma
 	case KeyNamespace:
 		v = r.Namespace
 	case KeyWorkload:
-		if r.Workload.Kind != "" || r.Workload.Name != "" {
-			b = append(b, r.Workload.Kind...)
-			b = append(b, '/')
-			return append(b, r.Workload.Name...)
+		if r.Workload.Kind == "" {
+			v = r.Workload.Name // a row that is no workload's, e.g. UnmountedName
+			break
 		}
+		b = append(b, r.Workload.Kind...)
+		b = append(b, '/')
+		return append(b, r.Workload.Name...)
 	case KeyApp:
 		v = r.App
 	default:

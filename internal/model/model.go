@@ -151,10 +151,15 @@ type Allocation struct {
 	CPUCost             float64
 	RAMCost             float64
 	GPUCost             float64
+	// A volume's row (allocation.Volumes) has Volume set and only the PV fields: the pod's
+	// share of the volume's capacity, in byte-hours, and its cost. Its Container is empty.
+	Volume      string
+	PVByteHours float64
+	PVCost      float64
 }
 
 // TotalCost is the sum of the allocation's resource costs.
-func (a Allocation) TotalCost() float64 { return a.CPUCost + a.RAMCost + a.GPUCost }
+func (a Allocation) TotalCost() float64 { return a.CPUCost + a.RAMCost + a.GPUCost + a.PVCost }
 
 // NodeSeen is a node in one clock hour (Node.ObservedAt): the minutes it was seen in and
 // the node as its latest snapshot of the hour has it.

@@ -30,9 +30,15 @@ func Load(path string) (*Book, error) {
 //	  cpuCoreHour: 0.031611      # > 0
 //	  ramGiBHour: 0.004237       # > 0
 //	  gpuHour: 0.95              # ≥ 0
+//	  storageGiBMonth: 0.08      # optional, ≥ 0; a GiB of persistent volume for a month (730 h)
 //	nodes:                       # optional; the first rule whose labels all match wins
 //	  - match: {node.kubernetes.io/instance-type: m5.xlarge, karpenter.sh/capacity-type: spot}
 //	    hourly: 0.0704           # ≥ 0, the node's price per hour
+//	volumes:                     # optional; the first rule whose conditions all hold wins
+//	  - match: {storageClass: gp3}   # and/or provisioner, type (parameters.type), labels: {…}
+//	    gibMonth: 0.08           # ≥ 0, a GiB of the volume's capacity for a month
+//
+// A volume no rule matches is priced at storageGiBMonth; without it, it has no price.
 //
 // Every problem found is reported, in line order, each as "name:LINE: field: message"
 // (joined with errors.Join). Unknown and duplicate keys are errors, and so is a rule that can
@@ -103,7 +109,7 @@ func (p *parser) parse(data []byte) *Book {
 	}
 
 	b := &Book{}
-	f, keyLine := p.fields(root, "", "currency", "defaults", "nodes")
+	f, keyLine := p.fields(root, "", "currency", "defaults", "nodes", "volumes")
 	if v := f["currency"]; v == nil {
 		p.errorf(root.Line, "currency", "required")
 	} else {
@@ -116,6 +122,9 @@ func (p *parser) parse(data []byte) *Book {
 	}
 	if v := f["nodes"]; v != nil {
 		b.Nodes = p.rules(v)
+	}
+	if v := f["volumes"]; v != nil {
+		b.Volumes = p.volumeRules(v)
 	}
 	return b
 }
@@ -137,10 +146,11 @@ func (p *parser) defaults(n *yaml.Node, line int) Rates {
 		p.errorf(n.Line, "defaults", "must be a mapping with cpuCoreHour, ramGiBHour and gpuHour, got %s", describe(n))
 		return r
 	}
-	f, _ := p.fields(n, "defaults", "cpuCoreHour", "ramGiBHour", "gpuHour")
+	f, _ := p.fields(n, "defaults", "cpuCoreHour", "ramGiBHour", "gpuHour", "storageGiBMonth")
 	r.CPUCoreHour = p.number(line, f, "defaults", "cpuCoreHour", true)
 	r.RAMGiBHour = p.number(line, f, "defaults", "ramGiBHour", true)
 	r.GPUHour = p.number(line, f, "defaults", "gpuHour", false)
+	p.storageDefault(f, line, &r)
 	return r
 }
 
@@ -167,7 +177,7 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 			p.errorf(r.Line, path+".match", "required")
 		} else {
 			before := len(p.problems)
-			r.Match = p.match(m, path+".match")
+			r.Match = p.match(m, path+".match", "node")
 			if len(p.problems) > before {
 				r.Match = nil // not the labels the author meant: do not compare with other rules
 			}
@@ -183,13 +193,14 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 	return rules
 }
 
-func (p *parser) match(n *yaml.Node, path string) map[string]string {
+// match reads a mapping of the labels of a node or a volume (what) to their values.
+func (p *parser) match(n *yaml.Node, path, what string) map[string]string {
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n.Line, path, "must be a mapping of node labels to values, got %s", describe(n))
+		p.errorf(n.Line, path, "must be a mapping of %s labels to values, got %s", what, describe(n))
 		return nil
 	}
 	if len(n.Content) == 0 {
-		p.errorf(n.Line, path, "must name at least one node label (nodes no rule matches are priced from defaults)")
+		p.errorf(n.Line, path, "must name at least one %s label (%ss no rule matches are priced from defaults)", what, what)
 		return nil
 	}
 	m := make(map[string]string, len(n.Content)/2)

@@ -105,7 +105,7 @@ func TestParseErrors(t *testing.T) {
 		{"errors in line order", "currency: usd\nnodez: []\n", []string{
 			`bad.yaml:1: currency: must be an ISO 4217 code`, // found after nodez
 			"bad.yaml:1: defaults: required",
-			"bad.yaml:2: nodez: unknown field (want currency, defaults, nodes)",
+			"bad.yaml:2: nodez: unknown field (want currency, defaults, nodes, volumes)",
 		}},
 	}
 	for _, tt := range tests {
@@ -137,14 +137,14 @@ func TestParseValid(t *testing.T) {
 		want Book
 	}{
 		{"no rules", "currency: EUR\ndefaults: {cpuCoreHour: 0.03, ramGiBHour: 0.004, gpuHour: 0}\n",
-			Book{Currency: "EUR", Defaults: Rates{0.03, 0.004, 0}}},
+			Book{Currency: "EUR", Defaults: Rates{CPUCoreHour: 0.03, RAMGiBHour: 0.004, GPUHour: 0}}},
 		{"nodes without rules", "currency: EUR\ndefaults: {cpuCoreHour: 1, ramGiBHour: 2, gpuHour: 3}\nnodes:\n",
-			Book{Currency: "EUR", Defaults: Rates{1, 2, 3}}},
+			Book{Currency: "EUR", Defaults: Rates{CPUCoreHour: 1, RAMGiBHour: 2, GPUHour: 3}}},
 		{"integers, unquoted label values, a general rule after a specific one", head + `  - match: {node.kubernetes.io/instance-type: m5.xlarge, example.com/reserved: true}
     hourly: 0
   - match: {node.kubernetes.io/instance-type: m5.xlarge}
     hourly: 1
-`, Book{Currency: "USD", Defaults: Rates{0.031611, 0.004237, 0.95}, Nodes: []Rule{
+`, Book{Currency: "USD", Defaults: Rates{CPUCoreHour: 0.031611, RAMGiBHour: 0.004237, GPUHour: 0.95}, Nodes: []Rule{
 			{Line: 4, Match: map[string]string{"node.kubernetes.io/instance-type": "m5.xlarge", "example.com/reserved": "true"}, Hourly: 0},
 			{Line: 6, Match: map[string]string{"node.kubernetes.io/instance-type": "m5.xlarge"}, Hourly: 1},
 		}}},
@@ -152,7 +152,7 @@ func TestParseValid(t *testing.T) {
     hourly: &cheap 0.05
   - match: {example.com/pool: batch}
     hourly: *cheap
-`, Book{Currency: "USD", Defaults: Rates{0.031611, 0.004237, 0.95}, Nodes: []Rule{
+`, Book{Currency: "USD", Defaults: Rates{CPUCoreHour: 0.031611, RAMGiBHour: 0.004237, GPUHour: 0.95}, Nodes: []Rule{
 			{Line: 4, Match: map[string]string{"karpenter.sh/capacity-type": "spot"}, Hourly: 0.05},
 			{Line: 6, Match: map[string]string{"example.com/pool": "batch"}, Hourly: 0.05},
 		}}},
@@ -175,7 +175,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if book.Currency != "USD" || book.Defaults != (Rates{0.031611, 0.004237, 0.95}) || len(book.Nodes) != 21 {
+	if book.Currency != "USD" || book.Defaults != (Rates{CPUCoreHour: 0.031611, RAMGiBHour: 0.004237, GPUHour: 0.95}) || len(book.Nodes) != 21 {
 		t.Fatalf("book = %s, %+v, %d rules; want USD, OpenCost's default rates, 21 rules", book.Currency, book.Defaults, len(book.Nodes))
 	}
 	tests := []struct {

@@ -17,8 +17,13 @@ import (
 	"github.com/tally-finops/tally/internal/model"
 )
 
-// Rates are prices per unit of capacity and hour, in the book's currency.
-type Rates struct{ CPUCoreHour, RAMGiBHour, GPUHour float64 }
+// Rates are prices per unit of capacity and hour, in the book's currency, and the default
+// price of a GiB of persistent volume per month.
+type Rates struct {
+	CPUCoreHour, RAMGiBHour, GPUHour float64
+	StorageGiBMonth                  float64
+	StorageSet                       bool // storageGiBMonth is in the book (else volumes no rule matches have no price)
+}
 
 // Rule prices the nodes carrying all of its labels.
 type Rule struct {
@@ -32,6 +37,7 @@ type Book struct {
 	Currency string // ISO 4217 code, e.g. USD
 	Defaults Rates  // price nodes no rule matches, and weigh every node's unit rates
 	Nodes    []Rule // first match wins
+	Volumes  []VolumeRule
 }
 
 // SourceDefaults is the NodePrice.Source of a node no rule matched.
