@@ -230,6 +230,7 @@ func TestChDBConformance(t *testing.T) {
 	t.Run("resent_batches", c.resentBatches)
 	t.Run("retention", c.retention)
 	t.Run("bill", c.bill)
+	t.Run("volumes", c.volumes)
 	t.Run("every_query_file_executed", c.coverage)
 	t.Logf("chDB conformance took %v", time.Since(start).Round(time.Millisecond))
 }

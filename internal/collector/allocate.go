@@ -56,8 +56,14 @@ func (c *Collector) allocate(ctx context.Context, now time.Time, stop <-chan str
 	return nil
 }
 
+// allocateHour writes the cost rows of hour h: its volumes' (allocateVolumes), then its
+// containers' and nodes' idle rows. Each kind is written once, as one block, when the hour
+// has none of it yet, so an allocation killed between the two finishes the second next time.
 func (c *Collector) allocateHour(ctx context.Context, h time.Time, live []model.Node) error {
 	w := store.Window{Cluster: c.opts.Cluster, From: h, To: h.Add(time.Hour)}
+	if err := c.allocateVolumes(ctx, w); err != nil {
+		return err
+	}
 	if n, err := c.deps.Store.CountAllocations(ctx, w); err != nil || n > 0 {
 		return err
 	}
@@ -135,4 +141,44 @@ func nodeHours(cluster string, h time.Time, seen []model.NodeSeen, prices []mode
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
 	return out
+}
+
+// allocateVolumes writes the volume cost rows of the hour w, unless it has some: each volume
+// seen in the hour priced by the price book and split over the pods of its claim
+// (allocation.Volumes).
+func (c *Collector) allocateVolumes(ctx context.Context, w store.Window) error {
+	if n, err := c.deps.Store.CountVolumeAllocations(ctx, w); err != nil || n > 0 {
+		return err
+	}
+	seen, err := c.deps.Store.VolumeHours(ctx, w)
+	if err != nil || len(seen) == 0 {
+		return err
+	}
+	pods, err := c.deps.Store.ClaimPods(ctx, w.Cluster, w.From)
+	if err != nil {
+		return err
+	}
+	volumes := make([]model.VolumeHour, 0, len(seen))
+	for _, s := range seen {
+		v := s.Volume
+		p, ok := c.deps.Prices.PriceVolume(v)
+		p.Hour = w.From
+		volumes = append(volumes, model.VolumeHour{Cluster: w.Cluster, Volume: v.Name, Hour: w.From, Minutes: s.Minutes,
+			CapacityBytes: float64(v.CapacityBytes), ClaimNamespace: v.ClaimNamespace, ClaimName: v.ClaimName, Price: p, Priced: ok})
+	}
+	rows, warnings := allocation.Volumes(volumes, pods)
+	// A price book without storage prices leaves every volume unpriced, every hour: a few
+	// warnings say so, not one per volume.
+	const shown = 3
+	for i, msg := range warnings[:min(len(warnings), shown)] {
+		if i == shown-1 && len(warnings) > shown {
+			msg = fmt.Sprintf("%s (and %d more warnings this hour)", msg, len(warnings)-shown)
+		}
+		c.log.Warn("volume allocation", "hour", w.From, "warning", msg)
+	}
+	if err := c.deps.Store.InsertVolumeAllocations(ctx, rows); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("volume_allocations").Add(float64(len(rows)))
+	return nil
 }

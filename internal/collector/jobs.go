@@ -9,8 +9,9 @@ import (
 	"github.com/tally-finops/tally/internal/store"
 )
 
-// inventory writes a snapshot of the cluster's nodes, namespaces and containers as the API
-// shows them now, and the container events not written yet.
+// inventory writes a snapshot of the cluster's nodes, namespaces, containers, persistent
+// volumes and the claims pods mount as the API shows them now, and the container events not
+// written yet.
 func (c *Collector) inventory(ctx context.Context, now time.Time, _ <-chan struct{}) error {
 	at := now.Truncate(time.Minute)
 	nodes := c.deps.Inventory.Nodes(at)
@@ -33,6 +34,16 @@ func (c *Collector) inventory(ctx context.Context, now time.Time, _ <-chan struc
 		return err
 	}
 	c.metrics.rowsWritten.WithLabelValues("autoscalers").Add(float64(len(autoscalers)))
+	volumes := c.deps.Inventory.Volumes(at)
+	if err := c.deps.Store.InsertVolumes(ctx, volumes); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("volumes").Add(float64(len(volumes)))
+	claims := c.deps.Inventory.PodClaims(at)
+	if err := c.deps.Store.InsertPodClaims(ctx, claims); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("pod_claims").Add(float64(len(claims)))
 	if err := c.writeEvents(ctx, c.deps.Inventory.Events()); err != nil {
 		return err
 	}
@@ -353,7 +364,7 @@ func (c *Collector) retention(ctx context.Context, now time.Time, _ <-chan struc
 		return nil
 	}
 	before := now.Add(-c.opts.Retention)
-	for _, table := range []string{"usage_samples", "containers", "nodes", "container_events", "namespaces"} {
+	for _, table := range []string{"usage_samples", "containers", "nodes", "container_events", "namespaces", "volumes", "pod_claims"} {
 		dropped, err := c.deps.Store.DropPartitionsBefore(ctx, table, before)
 		if err != nil {
 			return err

@@ -36,15 +36,20 @@ type Inventory struct {
 	nodes      cache.SharedIndexInformer
 	namespaces cache.SharedIndexInformer
 	hpas       cache.SharedIndexInformer
+	volumes    cache.SharedIndexInformer
+	claims     cache.SharedIndexInformer
 	podLister  corelisters.PodLister
-	handlers   []cache.ResourceEventHandlerRegistration
+
+	storageClasses cache.SharedIndexInformer
+	handlers       []cache.ResourceEventHandlerRegistration
 
 	owners *resolver
 	events *eventStore
 }
 
 // NewInventory prepares the informers of a cluster (pods, nodes, namespaces, ReplicaSets,
-// Jobs, HorizontalPodAutoscalers and Warning events) in one shared factory. cluster names
+// Jobs, HorizontalPodAutoscalers, PersistentVolumes, PersistentVolumeClaims, StorageClasses
+// and Warning events) in one shared factory. cluster names
 // the cluster in every model struct. Nothing is read until Start.
 func NewInventory(c *Clients, cluster string, logger *slog.Logger) *Inventory {
 	if logger == nil {
@@ -61,8 +66,12 @@ func NewInventory(c *Clients, cluster string, logger *slog.Logger) *Inventory {
 		nodes:      factory.Core().V1().Nodes().Informer(),
 		namespaces: factory.Core().V1().Namespaces().Informer(),
 		hpas:       factory.Autoscaling().V2().HorizontalPodAutoscalers().Informer(),
+		volumes:    factory.Core().V1().PersistentVolumes().Informer(),
+		claims:     factory.Core().V1().PersistentVolumeClaims().Informer(),
 		podLister:  factory.Core().V1().Pods().Lister(),
-		events:     newEventStore(),
+
+		storageClasses: factory.Storage().V1().StorageClasses().Informer(),
+		events:         newEventStore(),
 	}
 	rs := factory.Apps().V1().ReplicaSets()
 	jobs := factory.Batch().V1().Jobs()

@@ -19,6 +19,9 @@ func WatchedResources() []schema.GroupVersionResource {
 		{Group: "apps", Version: "v1", Resource: "replicasets"},
 		{Group: "batch", Version: "v1", Resource: "jobs"},
 		{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
+		{Group: "", Version: "v1", Resource: "persistentvolumes"},
+		{Group: "", Version: "v1", Resource: "persistentvolumeclaims"},
+		{Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses"},
 	}
 }
 

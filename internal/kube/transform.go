@@ -7,6 +7,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 )
 
@@ -41,6 +42,15 @@ func slim(obj any) (any, error) {
 		o.Status = autoscalingv2.HorizontalPodAutoscalerStatus{}
 	case *corev1.Event:
 		slimEvent(o)
+	case *corev1.PersistentVolume:
+		slimVolume(o)
+	case *corev1.PersistentVolumeClaim:
+		// Only its name and UID are read: that it exists, and is the claim a volume names.
+		o.Labels = nil
+		o.Spec = corev1.PersistentVolumeClaimSpec{}
+		o.Status = corev1.PersistentVolumeClaimStatus{}
+	case *storagev1.StorageClass:
+		slimStorageClass(o)
 	}
 	if m, err := meta.Accessor(obj); err == nil {
 		m.SetManagedFields(nil)
@@ -53,9 +63,9 @@ func slim(obj any) (any, error) {
 // slimPod keeps: labels and ownerReferences; spec.nodeName, pod-level resources, and per
 // container its name, resources (requests and limits) and restartPolicy; status phase,
 // reason, qosClass, startTime, and per container status its name, state, lastState and
-// restart count, without messages. Evicted pods keep their status message and
-// DisruptionTarget condition. Gone: volumes, env, commands, probes, affinity, tolerations,
-// images, IPs, conditions.
+// restart count, without messages; the volumes backed by a claim (name and claim only).
+// Evicted pods keep their status message and DisruptionTarget condition. Gone: other
+// volumes, env, commands, probes, affinity, tolerations, images, IPs, conditions.
 func slimPod(p *corev1.Pod) {
 	spec := &p.Spec
 	*spec = corev1.PodSpec{
@@ -63,6 +73,7 @@ func slimPod(p *corev1.Pod) {
 		Containers:     slimContainers(spec.Containers),
 		InitContainers: slimContainers(spec.InitContainers),
 		Resources:      spec.Resources,
+		Volumes:        slimPodVolumes(spec.Volumes),
 	}
 	st := p.Status
 	p.Status = corev1.PodStatus{

@@ -75,3 +75,19 @@ type ClaimPodHour struct {
 	Labels         map[string]string
 	RunningMinutes MinuteSet
 }
+
+// PodClaim is one snapshot of a pod mounting a PersistentVolumeClaim of its namespace.
+type PodClaim struct {
+	Cluster    string
+	ObservedAt time.Time
+	Namespace  string
+	Pod        string
+	Claim      string
+}
+
+// VolumeSeen is a volume in one clock hour (Volume.ObservedAt): the minutes it was seen in
+// and the volume as its latest snapshot of the hour has it.
+type VolumeSeen struct {
+	Volume  Volume
+	Minutes MinuteSet
+}

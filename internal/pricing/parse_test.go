@@ -175,18 +175,20 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if book.Currency != "USD" || book.Defaults != (Rates{CPUCoreHour: 0.031611, RAMGiBHour: 0.004237, GPUHour: 0.95}) || len(book.Nodes) != 21 {
-		t.Fatalf("book = %s, %+v, %d rules; want USD, OpenCost's default rates, 21 rules", book.Currency, book.Defaults, len(book.Nodes))
+	want := Rates{CPUCoreHour: 0.031611, RAMGiBHour: 0.004237, GPUHour: 0.95, StorageGiBMonth: 0.04, StorageSet: true}
+	if book.Currency != "USD" || book.Defaults != want || len(book.Nodes) != 21 || len(book.Volumes) != 6 {
+		t.Fatalf("book = %s, %+v, %d node rules, %d volume rules; want USD, OpenCost's default rates, 21 and 6",
+			book.Currency, book.Defaults, len(book.Nodes), len(book.Volumes))
 	}
 	tests := []struct {
 		labels     map[string]string
 		wantHourly float64
 		wantSource string
 	}{
-		{map[string]string{instanceType: "m5.xlarge", capacityType: "spot"}, 0.0704, "rule 4 (line 30)"},
-		{map[string]string{instanceType: "m5.xlarge", "eks.amazonaws.com/capacityType": "SPOT"}, 0.0704, "rule 5 (line 32)"},
-		{map[string]string{instanceType: "m5.xlarge", "eks.amazonaws.com/capacityType": "ON_DEMAND"}, 0.192, "rule 6 (line 34)"},
-		{map[string]string{instanceType: "g4dn.xlarge", capacityType: "on-demand"}, 0.526, "rule 20 (line 69)"},
+		{map[string]string{instanceType: "m5.xlarge", capacityType: "spot"}, 0.0704, "rule 4 (line 33)"},
+		{map[string]string{instanceType: "m5.xlarge", "eks.amazonaws.com/capacityType": "SPOT"}, 0.0704, "rule 5 (line 35)"},
+		{map[string]string{instanceType: "m5.xlarge", "eks.amazonaws.com/capacityType": "ON_DEMAND"}, 0.192, "rule 6 (line 37)"},
+		{map[string]string{instanceType: "g4dn.xlarge", capacityType: "on-demand"}, 0.526, "rule 20 (line 72)"},
 		{map[string]string{instanceType: "t3.micro"}, 4*0.031611 + 16*0.004237, "defaults"},
 	}
 	for _, tt := range tests {

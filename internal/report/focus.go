@@ -36,7 +36,8 @@ var focusColumns = []string{"BillingAccountId", "BillingAccountName", "BillingCu
 	"BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "PricingCategory",
 	"ProviderName", "PublisherName", "InvoiceIssuerName", "ServiceName", "ServiceCategory",
 	"ResourceId", "ResourceName", "ResourceType", "SubAccountId", "SubAccountName", "Tags",
-	"x_CpuCost", "x_RamCost", "x_GpuCost", "x_SharedCost", "x_IdleCost", "x_CpuCoreHours", "x_RamByteHours", "x_GpuHours"}
+	"x_CpuCost", "x_RamCost", "x_GpuCost", "x_PvCost", "x_SharedCost", "x_IdleCost", "x_CpuCoreHours", "x_RamByteHours", "x_GpuHours",
+	"x_PvByteHours"}
 
 // Render writes the header and one row per group and day, in the order given.
 func (f FOCUS) Render(w io.Writer, days []DayTotals) error {
@@ -65,8 +66,8 @@ func (f FOCUS) Render(w io.Writer, days []DayTotals) error {
 				cost, cost, cost, cost, "Standard",
 				"tally", "tally", "tally", "Kubernetes", "Compute",
 				f.Cluster + "/" + t.Name, t.Name, keys, f.Cluster, f.Cluster, string(tagJSON),
-				num(t.CPUCost), num(t.RAMCost), num(t.GPUCost), num(t.SharedCost), num(t.IdleCost),
-				num(t.CPUCoreHours), num(t.RAMByteHours), num(t.GPUHours)})
+				num(t.CPUCost), num(t.RAMCost), num(t.GPUCost), num(t.PVCost), num(t.SharedCost), num(t.IdleCost),
+				num(t.CPUCoreHours), num(t.RAMByteHours), num(t.GPUHours), num(t.PVByteHours)})
 		}
 	}
 	cw.Flush()

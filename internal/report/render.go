@@ -69,6 +69,7 @@ var csvFields = []struct {
 	{"cpuCoreHours", func(t *allocation.Total) float64 { return t.CPUCoreHours }},
 	{"ramByteHours", func(t *allocation.Total) float64 { return t.RAMByteHours }},
 	{"gpuHours", func(t *allocation.Total) float64 { return t.GPUHours }},
+	{"pvByteHours", func(t *allocation.Total) float64 { return t.PVByteHours }},
 	{"cpuRequestCoreHours", func(t *allocation.Total) float64 { return t.CPURequestCoreHours }},
 	{"cpuUsageCoreHours", func(t *allocation.Total) float64 { return t.CPUUsageCoreHours }},
 	{"ramRequestByteHours", func(t *allocation.Total) float64 { return t.RAMRequestByteHours }},
@@ -76,6 +77,7 @@ var csvFields = []struct {
 	{"cpuCost", func(t *allocation.Total) float64 { return t.CPUCost }},
 	{"ramCost", func(t *allocation.Total) float64 { return t.RAMCost }},
 	{"gpuCost", func(t *allocation.Total) float64 { return t.GPUCost }},
+	{"pvCost", func(t *allocation.Total) float64 { return t.PVCost }},
 	{"sharedCost", func(t *allocation.Total) float64 { return t.SharedCost }},
 	{"idleCost", func(t *allocation.Total) float64 { return t.IdleCost }},
 	{"totalCost", func(t *allocation.Total) float64 { return t.TotalCost }},
@@ -137,7 +139,7 @@ const (
 )
 
 // table writes an aligned table, one line per total in the order given, then a TOTAL line,
-// then the currency when it is known. Money has 2 decimals; columns of shared, idle and GPU cost are left out when they are zero
+// then the currency when it is known. Money has 2 decimals; columns of GPU, volume, shared and idle cost are left out when they are zero
 // on every line; names too long for the width are shortened with "…".
 func (c Costs) table(w io.Writer, totals []allocation.Total) error {
 	money := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
@@ -146,6 +148,7 @@ func (c Costs) table(w io.Writer, totals []allocation.Total) error {
 		{header: "CPU", always: true, cell: func(t *allocation.Total) string { return money(t.CPUCost) }},
 		{header: "RAM", always: true, cell: func(t *allocation.Total) string { return money(t.RAMCost) }},
 		{header: "GPU", cell: func(t *allocation.Total) string { return money(t.GPUCost) }, value: func(t *allocation.Total) float64 { return t.GPUCost }},
+		{header: "PV", cell: func(t *allocation.Total) string { return money(t.PVCost) }, value: func(t *allocation.Total) float64 { return t.PVCost }},
 		{header: "SHARED", cell: func(t *allocation.Total) string { return money(t.SharedCost) }, value: func(t *allocation.Total) float64 { return t.SharedCost }},
 		{header: "IDLE", cell: func(t *allocation.Total) string { return money(t.IdleCost) }, value: func(t *allocation.Total) float64 { return t.IdleCost }},
 		{header: "TOTAL", always: true, cell: func(t *allocation.Total) string { return money(t.TotalCost) }},
@@ -225,6 +228,7 @@ func sumTotals(totals []allocation.Total) allocation.Total {
 		s.CPUCoreHours += t.CPUCoreHours
 		s.RAMByteHours += t.RAMByteHours
 		s.GPUHours += t.GPUHours
+		s.PVByteHours += t.PVByteHours
 		s.CPURequestCoreHours += t.CPURequestCoreHours
 		s.CPUUsageCoreHours += t.CPUUsageCoreHours
 		s.RAMRequestByteHours += t.RAMRequestByteHours
@@ -232,6 +236,7 @@ func sumTotals(totals []allocation.Total) allocation.Total {
 		s.CPUCost += t.CPUCost
 		s.RAMCost += t.RAMCost
 		s.GPUCost += t.GPUCost
+		s.PVCost += t.PVCost
 		s.SharedCost += t.SharedCost
 		s.IdleCost += t.IdleCost
 		s.TotalCost += t.TotalCost

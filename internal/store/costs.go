@@ -14,7 +14,8 @@ import (
 const dayLength = 24 * time.Hour
 
 // CostRows returns the cost rows of a cluster for the hours in [from, to), summed per node,
-// namespace, workload, app, idle flag and labels (pod, container and hour are not kept). The
+// namespace, workload, app, idle flag and labels (pod, container and hour are not kept):
+// the containers' and idle rows, then the volumes' (PVByteHours and PVCost only). The
 // whole UTC days of the window are read from the daily rollup, the hours outside them from
 // the hourly rows, so a long window reads one row per group and day rather than per
 // container and hour (see sql/queries/select_cost_rows.sql).
@@ -47,7 +48,14 @@ func (s *Store) CostRows(ctx context.Context, cluster string, from, to time.Time
 		out = append(out, x)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	volumes, err := s.volumeCostRows(ctx, cluster, from, to, daysFrom, daysTo)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, volumes...), nil
 }
 
 // wholeDays returns the UTC days [daysFrom, daysTo) that lie wholly inside [from, to); when

@@ -26,6 +26,9 @@ type queries struct {
 	insertRecommendations, countRecommendations, selectRecommendations       string
 	insertNamespaces, selectNamespaceLabels                                  string
 	insertBillLines, insertBillImports, selectBillImports, selectBillCosts   string
+	insertVolumes, insertPodClaims, insertVolumeAllocations                  string
+	selectVolumeHours, selectClaimPods, countVolumeAllocations               string
+	selectVolumeCostRows                                                     string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -83,5 +86,12 @@ func loadQueries() (queries, error) {
 	load(&q.selectRecommendations, "select_recommendations")
 	load(&q.insertNamespaces, "insert_namespaces")
 	load(&q.selectNamespaceLabels, "select_namespace_labels")
+	load(&q.insertVolumes, "insert_volumes")
+	load(&q.insertPodClaims, "insert_pod_claims")
+	load(&q.insertVolumeAllocations, "insert_volume_allocations")
+	load(&q.selectVolumeHours, "select_volume_hours")
+	load(&q.selectClaimPods, "select_claim_pods")
+	load(&q.countVolumeAllocations, "count_volume_allocations")
+	load(&q.selectVolumeCostRows, "select_volume_cost_rows")
 	return q, errors.Join(errs...)
 }

@@ -18,6 +18,8 @@ var retainedTables = map[string]partitioning{
 	"nodes":            monthly,
 	"namespaces":       monthly,
 	"container_events": monthly,
+	"volumes":          monthly,
+	"pod_claims":       daily,
 }
 
 type partitioning int

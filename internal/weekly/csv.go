@@ -18,7 +18,7 @@ import (
 // ("namespace" or "team") comes second.
 func CostsHeader(group string) []string {
 	return []string{"week", group, "total_cost", "previous_week_cost", "change_percent",
-		"cpu_cost", "ram_cost", "gpu_cost", "shared_idle_cost", "idle_share_percent",
+		"cpu_cost", "ram_cost", "gpu_cost", "pv_cost", "shared_idle_cost", "idle_share_percent",
 		"cpu_efficiency_percent", "ram_efficiency_percent", "efficiency_percent", "waste_cost", "currency"}
 }
 
@@ -52,7 +52,7 @@ func costsCSV(week weekInfo, group string, cur, prev []allocation.Total) []byte 
 		seen[name] = true
 		p, had := before[name]
 		_ = w.Write([]string{week.name, name, money(t.TotalCost), moneyIf(p, had), change(t.TotalCost, p, had),
-			money(t.CPUCost), money(t.RAMCost), money(t.GPUCost), money(t.IdleCost), percent(t.IdleCost, t.TotalCost),
+			money(t.CPUCost), money(t.RAMCost), money(t.GPUCost), money(t.PVCost), money(t.IdleCost), percent(t.IdleCost, t.TotalCost),
 			ratio(t.CPUEfficiency), ratio(t.RAMEfficiency), ratio(t.TotalEfficiency), money(t.WasteCost), week.currency})
 	}
 	var gone []string
@@ -64,7 +64,7 @@ func costsCSV(week weekInfo, group string, cur, prev []allocation.Total) []byte 
 	slices.Sort(gone)
 	for _, name := range gone {
 		_ = w.Write([]string{week.name, name, money(0), money(before[name]), change(0, before[name], true),
-			money(0), money(0), money(0), money(0), "", "", "", "", money(0), week.currency})
+			money(0), money(0), money(0), money(0), money(0), "", "", "", "", money(0), week.currency})
 	}
 	w.Flush()
 	return b.Bytes()
@@ -87,7 +87,7 @@ type summary struct {
 func summarize(rows, prevRows []model.Allocation, recs []rightsizing.Recommendation, findings int) summary {
 	var s summary
 	for _, r := range rows {
-		cost := r.CPUCost + r.RAMCost + r.GPUCost
+		cost := r.TotalCost()
 		s.total += cost
 		s.cpuCapacity += r.CPUCoreHours
 		s.ramCapacity += r.RAMByteHours
@@ -99,7 +99,7 @@ func summarize(rows, prevRows []model.Allocation, recs []rightsizing.Recommendat
 		s.ramUsed += r.RAMUsageByteHours
 	}
 	for _, r := range prevRows {
-		s.previous += r.CPUCost + r.RAMCost + r.GPUCost
+		s.previous += r.TotalCost()
 		s.hadPrevious = true
 	}
 	for _, r := range recs {

@@ -1,0 +1,1 @@
+INSERT INTO pod_claims (cluster, ts, namespace, pod, claim)
