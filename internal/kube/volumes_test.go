@@ -22,7 +22,9 @@ import (
 // again (another UID), pv-legacy an in-tree EBS volume with no class; a pod mounting data
 // twice, an ephemeral volume and an emptyDir.
 func volumeObjects() []runtime.Object {
-	gib := func(n string) corev1.ResourceList { return corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(n)} }
+	gib := func(n string) corev1.ResourceList {
+		return corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(n)}
+	}
 	pv := func(name, class string, size string, phase corev1.PersistentVolumePhase, ref *corev1.ObjectReference, src corev1.PersistentVolumeSource) *corev1.PersistentVolume {
 		return &corev1.PersistentVolume{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"topology.kubernetes.io/zone": "eu-west-1a"},
