@@ -5,6 +5,7 @@ package bill
 
 import (
 	"bufio"
+	"cmp"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/binary"
@@ -16,7 +17,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +101,7 @@ func Read(name string, r io.Reader, opts Options) (Result, error) {
 		res     Result
 		lineErr []string
 		bad     int
+		texts   = newInterner()
 	)
 	for {
 		rec, err := cr.Read()
@@ -119,7 +120,7 @@ func Read(name string, r io.Reader, opts Options) (Result, error) {
 			return Result{}, fmt.Errorf("%s: %w", name, err) // the CSV itself is broken: nothing after it can be trusted
 		}
 		line, _ := cr.FieldPos(0) // only valid for a record read without error
-		l, repaired, err := parseLine(rec, col, opts)
+		l, repaired, err := parseLine(rec, col, opts, texts)
 		if err != nil {
 			bad++
 			if len(lineErr) < maxLineErrors {
@@ -144,7 +145,7 @@ func Read(name string, r io.Reader, opts Options) (Result, error) {
 }
 
 // parseLine reads one record; repaired reports an EffectiveCost taken as the BilledCost.
-func parseLine(rec []string, col map[string]int, opts Options) (l model.BillLine, repaired bool, err error) {
+func parseLine(rec []string, col map[string]int, opts Options, texts *interner) (l model.BillLine, repaired bool, err error) {
 	get := func(c string) string {
 		i := col[c]
 		if i < 0 {
@@ -154,7 +155,7 @@ func parseLine(rec []string, col map[string]int, opts Options) (l model.BillLine
 		if strings.EqualFold(v, "NULL") {
 			return ""
 		}
-		return v
+		return texts.text(v)
 	}
 	var errs []string
 	num := func(c string, dst *float64) bool {
@@ -197,7 +198,7 @@ func parseLine(rec []string, col map[string]int, opts Options) (l model.BillLine
 		errs = append(errs, "BillingCurrency: no value")
 	}
 	if tags := get("Tags"); tags != "" {
-		if l.Tags, err = parseTags(tags); err != nil {
+		if l.Tags, err = texts.tags(tags); err != nil {
 			errs = append(errs, fmt.Sprintf("Tags %q: %v", truncate(tags), err))
 		}
 	}
@@ -213,9 +214,43 @@ func parseLine(rec []string, col map[string]int, opts Options) (l model.BillLine
 	}
 	l.Source = opts.Source
 	if l.Source == "" {
-		l.Source = l.Provider + "/" + l.BillingAccountID
+		l.Source = texts.text(l.Provider + "/" + l.BillingAccountID)
 	}
 	return l, repaired, nil
+}
+
+// interner keeps one copy of each distinct text and of each distinct Tags object. A bill
+// repeats its accounts, services, regions, resources and tags on every hourly line, and each
+// field the CSV reader returns is a slice of its whole record, which would stay alive with
+// the line: 3.1 GB of heap for a file of a million lines (320 MB) before, 1.4 GB after
+// (BenchmarkBillImport1M). The Tags maps are shared between lines: read-only.
+type interner struct {
+	texts map[string]string
+	tagss map[string]map[string]string
+}
+
+func newInterner() *interner {
+	return &interner{texts: map[string]string{}, tagss: map[string]map[string]string{}}
+}
+
+func (in *interner) text(v string) string {
+	if s, ok := in.texts[v]; ok {
+		return s
+	}
+	s := strings.Clone(v)
+	in.texts[s] = s
+	return s
+}
+
+func (in *interner) tags(v string) (map[string]string, error) {
+	if t, ok := in.tagss[v]; ok {
+		return t, nil
+	}
+	t, err := parseTags(v)
+	if err == nil {
+		in.tagss[v] = t
+	}
+	return t, err
 }
 
 // timeLayouts are the timestamp forms real exports use: FOCUS asks for ISO 8601 in UTC;
@@ -260,30 +295,22 @@ func truncate(v string) string {
 	return v
 }
 
-// Groups splits lines by source and billing period, sorted.
+// Groups splits lines by source and billing period, sorted by both. It sorts lines in place
+// (stably: each group keeps the file's order) and each group's Lines is a part of it, so a
+// bill of millions of lines is not copied.
 func Groups(lines []model.BillLine) []model.BillGroup {
-	type key struct {
-		source string
-		period int64
-	}
-	idx := map[key]int{}
-	var out []model.BillGroup
-	for _, l := range lines {
-		k := key{l.Source, l.BillingPeriodStart.Unix()}
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			out = append(out, model.BillGroup{Source: l.Source, BillingPeriodStart: l.BillingPeriodStart})
-		}
-		out[i].Lines = append(out[i].Lines, l)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Source != out[j].Source {
-			return out[i].Source < out[j].Source
-		}
-		return out[i].BillingPeriodStart.Before(out[j].BillingPeriodStart)
+	slices.SortStableFunc(lines, func(a, b model.BillLine) int {
+		return cmp.Or(strings.Compare(a.Source, b.Source), a.BillingPeriodStart.Compare(b.BillingPeriodStart))
 	})
+	var out []model.BillGroup
+	for i := 0; i < len(lines); {
+		j := i + 1
+		for j < len(lines) && lines[j].Source == lines[i].Source && lines[j].BillingPeriodStart.Equal(lines[i].BillingPeriodStart) {
+			j++
+		}
+		out = append(out, model.BillGroup{Source: lines[i].Source, BillingPeriodStart: lines[i].BillingPeriodStart, Lines: lines[i:j:j]})
+		i = j
+	}
 	for i := range out {
 		out[i].Checksum = checksum(out[i].Lines)
 	}

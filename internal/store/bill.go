@@ -49,7 +49,7 @@ func (s *Store) ImportBill(ctx context.Context, file string, groups []model.Bill
 	var (
 		out     []BillImportOutcome
 		imports []model.BillImport
-		lines   []model.BillLine
+		changed [][]model.BillLine // the lines of the groups to write, not copied
 	)
 	for _, g := range groups {
 		o := BillImportOutcome{Source: g.Source, BillingPeriodStart: g.BillingPeriodStart, Lines: len(g.Lines)}
@@ -68,18 +68,10 @@ func (s *Store) ImportBill(ctx context.Context, file string, groups []model.Bill
 		}
 		imports = append(imports, model.BillImport{Source: g.Source, BillingPeriodStart: g.BillingPeriodStart, ImportID: id,
 			Checksum: g.Checksum, File: file, Lines: len(g.Lines), BilledCost: o.BilledCost, ImportedAt: now})
-		lines = append(lines, g.Lines...)
+		changed = append(changed, g.Lines)
 	}
-	for start := 0; start < len(lines); start += billBatch {
-		batch := lines[start:min(start+billBatch, len(lines))]
-		if err := s.insertRows(ctx, "insert bill lines", s.q.insertBillLines, len(batch), func(i int) []any {
-			x := &batch[i]
-			keys, values := model.SortedLabels(x.Tags)
-			return []any{x.Source, x.BillingPeriodStart, id, uint32(x.Line), x.BillingPeriodEnd, x.ChargePeriodStart, x.ChargePeriodEnd,
-				x.Provider, x.BillingAccountID, x.SubAccountID, x.Service, x.ChargeCategory, x.PricingCategory,
-				x.ResourceID, x.ResourceType, x.Region, x.AvailabilityZone, x.SkuID, x.CommitmentDiscountID, x.CommitmentDiscountType,
-				x.BilledCost, x.EffectiveCost, x.ListCost, x.ConsumedQuantity, x.ConsumedUnit, x.Currency, keys, values}
-		}); err != nil {
+	for _, lines := range changed {
+		if err := s.insertBillLines(ctx, id, lines); err != nil {
 			return nil, err
 		}
 	}
@@ -90,6 +82,24 @@ func (s *Store) ImportBill(ctx context.Context, file string, groups []model.Bill
 		return nil, err
 	}
 	return out, nil
+}
+
+// insertBillLines writes lines of import id in blocks of billBatch.
+func (s *Store) insertBillLines(ctx context.Context, id uint64, lines []model.BillLine) error {
+	for start := 0; start < len(lines); start += billBatch {
+		batch := lines[start:min(start+billBatch, len(lines))]
+		if err := s.insertRows(ctx, "insert bill lines", s.q.insertBillLines, len(batch), func(i int) []any {
+			x := &batch[i]
+			keys, values := model.SortedLabels(x.Tags)
+			return []any{x.Source, x.BillingPeriodStart, id, uint32(x.Line), x.BillingPeriodEnd, x.ChargePeriodStart, x.ChargePeriodEnd,
+				x.Provider, x.BillingAccountID, x.SubAccountID, x.Service, x.ChargeCategory, x.PricingCategory,
+				x.ResourceID, x.ResourceType, x.Region, x.AvailabilityZone, x.SkuID, x.CommitmentDiscountID, x.CommitmentDiscountType,
+				x.BilledCost, x.EffectiveCost, x.ListCost, x.ConsumedQuantity, x.ConsumedUnit, x.Currency, keys, values}
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // BillImports returns the current import of every source and billing period.
