@@ -60,6 +60,9 @@ func (c *conformance) volumes(t *testing.T) {
 		alloc(h10, "", "pv-c", 25*float64(gib), 0.0025),
 		alloc(d2h0, "web-a", "pv-a", 100*float64(gib), 0.01))
 	c.query(t, "count_volume_allocations", window("cv", h10, h11)).wantRows(t, []any{2})
+	c.query(t, "select_volume_allocations", window("cv", h10, h11)).wantRows(t,
+		[]any{dt(h10), "n1", "shop", "StatefulSet", "web", "web", "", "pv-c", appLabelKeys, appLabelValues, 25 * float64(gib), 0.0025},
+		[]any{dt(h10), "n1", "shop", "StatefulSet", "web", "web", "web-a", "pv-a", appLabelKeys, appLabelValues, 75 * float64(gib), 0.0075})
 	c.query(t, "count_volume_allocations", window("cv", h11, d3)).wantRows(t, []any{1})
 
 	rows := func(from, to, daysFrom, daysTo time.Time) map[string]any {

@@ -29,7 +29,7 @@ import (
 )
 
 const e2eBook = `currency: USD
-defaults: {cpuCoreHour: 0.031611, ramGiBHour: 0.004237, gpuHour: 0.95}
+defaults: {cpuCoreHour: 0.031611, ramGiBHour: 0.004237, gpuHour: 0.95, storageGiBMonth: 0.0365}
 nodes:
   - match: {node.kubernetes.io/instance-type: m5.xlarge, karpenter.sh/capacity-type: spot}
     hourly: 0.0704
@@ -37,6 +37,9 @@ nodes:
     hourly: 0.192
   - match: {node.kubernetes.io/instance-type: g4dn.xlarge}
     hourly: 0.526
+volumes:
+  - match: {type: gp3}
+    gibMonth: 0.073
 `
 
 // e2e is the synthetic cluster loaded into the stack's Prometheus and kube-apiserver, and a
@@ -439,6 +442,9 @@ func TestCollectorEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		var nodeCost, reported float64
+		for _, r := range rows { // the volumes the pods mount, checked in "volume costs ..."
+			reported -= r.PVCost
+		}
 		for _, p := range prices {
 			if strings.HasPrefix(p.Node, "e2e-") {
 				nodeCost += p.HourlyCost
@@ -498,6 +504,8 @@ func TestCollectorEndToEnd(t *testing.T) {
 			t.Errorf("only %d namespaces expected", len(want))
 		}
 	})
+
+	t.Run("volume costs as worked out from the synthetic volumes", func(t *testing.T) { checkVolumeCosts(t, e) })
 
 	t.Run("prices of every node and hour", func(t *testing.T) {
 		ps, err := e.store.NodePrices(ctx, store.Window{Cluster: "e2e", From: e.from.Truncate(time.Hour), To: e.now.Truncate(time.Hour).Add(time.Hour)})

@@ -206,6 +206,10 @@ func (c *Collector) usageInterval(ctx context.Context, iv Interval, workloads ma
 	if err := c.nodeHistory(ctx, iv); err != nil {
 		return err
 	}
+	// The same for persistent volumes and the claims pods mount.
+	if err := c.volumeHistory(ctx, iv); err != nil {
+		return err
+	}
 
 	// An interval is written as one block, and a block lands whole within each partition (a
 	// UTC day), so a minute is written whole or not at all. Minutes there mean an earlier run
@@ -279,6 +283,40 @@ func (c *Collector) nodeHistory(ctx context.Context, iv Interval) error {
 		return err
 	}
 	c.metrics.rowsWritten.WithLabelValues("nodes").Add(float64(len(nodes)))
+	return nil
+}
+
+// volumeHistory writes a snapshot of every volume kube-state-metrics reported in each minute
+// of iv, with the provisioner and type of its StorageClass and the labels the inventory has
+// for it, and the claims pods mounted (see prom.VolumeHistory).
+func (c *Collector) volumeHistory(ctx context.Context, iv Interval) error {
+	volumes, claims, err := c.deps.Prom.VolumeHistory(ctx, iv.From, iv.To)
+	if err != nil || len(volumes)+len(claims) == 0 {
+		return err
+	}
+	classes := c.deps.Inventory.StorageClasses()
+	labels := map[string]map[string]string{}
+	for _, v := range c.deps.Inventory.Volumes(iv.To) {
+		labels[v.Name] = v.Labels
+	}
+	for i := range volumes {
+		v := &volumes[i]
+		v.Cluster, v.Labels = c.opts.Cluster, labels[v.Name]
+		if sc, ok := classes[v.StorageClass]; ok {
+			v.Provisioner, v.Type = sc.Provisioner, sc.Type
+		}
+	}
+	for i := range claims {
+		claims[i].Cluster = c.opts.Cluster
+	}
+	if err := c.deps.Store.InsertVolumes(ctx, volumes); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("volumes").Add(float64(len(volumes)))
+	if err := c.deps.Store.InsertPodClaims(ctx, claims); err != nil {
+		return err
+	}
+	c.metrics.rowsWritten.WithLabelValues("pod_claims").Add(float64(len(claims)))
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,8 +33,11 @@ import (
 // Load is idempotent: an object that already exists is updated (namespaces, nodes,
 // workloads, ReplicaSets, HPAs) or left as it is (pods, whose spec is immutable; Jobs,
 // whose selector the server generated; events), and pod and node status is written again.
+// A PersistentVolume's claimRef that names a claim of the batch gets that claim's UID too,
+// and claims and volumes get their status (phase) written like pods.
 // Supported types: Namespace, Node, Pod, Event, Deployment, StatefulSet, DaemonSet,
-// ReplicaSet, Job, CronJob and autoscaling/v2 HorizontalPodAutoscaler.
+// ReplicaSet, Job, CronJob, autoscaling/v2 HorizontalPodAutoscaler, StorageClass,
+// PersistentVolumeClaim and PersistentVolume.
 func Load(ctx context.Context, c *Clients, objs []runtime.Object) error {
 	ordered := slices.Clone(objs)
 	slices.SortStableFunc(ordered, func(a, b runtime.Object) int { return cmp.Compare(loadRank(a), loadRank(b)) })
@@ -57,6 +61,12 @@ func Load(ctx context.Context, c *Clients, objs []runtime.Object) error {
 			}
 		}
 		m.SetOwnerReferences(refs)
+		if pv, ok := obj.(*corev1.PersistentVolume); ok && pv.Spec.ClaimRef != nil {
+			ref := pv.Spec.ClaimRef
+			if uid, ok := uids[ownerKey{"", "PersistentVolumeClaim", ref.Namespace, ref.Name}]; ok {
+				ref.UID = uid
+			}
+		}
 		uid, err := loadOne(ctx, c, obj)
 		if err != nil {
 			return fmt.Errorf("load %s %s/%s: %w", kind, m.GetNamespace(), m.GetName(), err)
@@ -110,6 +120,12 @@ func groupKind(obj runtime.Object) (group, kind string) {
 		return "batch", kindCronJob
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		return "autoscaling", "HorizontalPodAutoscaler"
+	case *storagev1.StorageClass:
+		return "storage.k8s.io", "StorageClass"
+	case *corev1.PersistentVolumeClaim:
+		return "", "PersistentVolumeClaim"
+	case *corev1.PersistentVolume:
+		return "", "PersistentVolume"
 	}
 	gvk := obj.GetObjectKind().GroupVersionKind()
 	return gvk.Group, cmp.Or(gvk.Kind, reflect.TypeOf(obj).String())
@@ -153,6 +169,21 @@ func loadOne(ctx context.Context, c *Clients, obj runtime.Object) (types.UID, er
 		return upsert(ctx, k.BatchV1().CronJobs(o.Namespace), o, true)
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		return upsert(ctx, k.AutoscalingV2().HorizontalPodAutoscalers(o.Namespace), o, true)
+	case *storagev1.StorageClass:
+		return upsert(ctx, k.StorageV1().StorageClasses(), o, false) // parameters are immutable
+	case *corev1.PersistentVolumeClaim:
+		uid, err := upsert(ctx, k.CoreV1().PersistentVolumeClaims(o.Namespace), o, false)
+		if err != nil || isZero(o.Status) {
+			return uid, err
+		}
+		return uid, writeStatus(ctx, k.CoreV1().PersistentVolumeClaims(o.Namespace), o,
+			func(cur *corev1.PersistentVolumeClaim) { cur.Status = o.Status })
+	case *corev1.PersistentVolume:
+		uid, err := upsert(ctx, k.CoreV1().PersistentVolumes(), o, false)
+		if err != nil || isZero(o.Status) {
+			return uid, err
+		}
+		return uid, writeStatus(ctx, k.CoreV1().PersistentVolumes(), o, func(cur *corev1.PersistentVolume) { cur.Status = o.Status })
 	}
 	return "", fmt.Errorf("unsupported type %T", obj)
 }

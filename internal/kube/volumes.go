@@ -19,12 +19,7 @@ import (
 // Released volume still names its deleted claim, and a new claim of the same name is another.
 // Each volume has its own copy of its labels.
 func (i *Inventory) Volumes(at time.Time) []model.Volume {
-	classes := map[string]*storagev1.StorageClass{}
-	for _, o := range i.storageClasses.GetStore().List() {
-		if sc, ok := o.(*storagev1.StorageClass); ok {
-			classes[sc.Name] = sc
-		}
-	}
+	classes := i.StorageClasses()
 	objs := i.volumes.GetStore().List()
 	out := make([]model.Volume, 0, len(objs))
 	for _, o := range objs {
@@ -44,8 +39,8 @@ func (i *Inventory) Volumes(at time.Time) []model.Volume {
 		if q, ok := pv.Spec.Capacity[corev1.ResourceStorage]; ok && q.Sign() > 0 {
 			v.CapacityBytes = uint64(q.Value())
 		}
-		if sc := classes[pv.Spec.StorageClassName]; sc != nil {
-			v.Provisioner, v.Type = sc.Provisioner, sc.Parameters["type"]
+		if sc, ok := classes[pv.Spec.StorageClassName]; ok {
+			v.Provisioner, v.Type = sc.Provisioner, sc.Type
 		}
 		if ref := pv.Spec.ClaimRef; ref != nil && pv.Status.Phase == corev1.VolumeBound && i.claimExists(ref) {
 			v.ClaimNamespace, v.ClaimName = ref.Namespace, ref.Name
@@ -53,6 +48,17 @@ func (i *Inventory) Volumes(at time.Time) []model.Volume {
 		out = append(out, v)
 	}
 	slices.SortFunc(out, func(a, b model.Volume) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+// StorageClasses returns every StorageClass's provisioner and parameters.type, by name.
+func (i *Inventory) StorageClasses() map[string]model.StorageClass {
+	out := map[string]model.StorageClass{}
+	for _, o := range i.storageClasses.GetStore().List() {
+		if sc, ok := o.(*storagev1.StorageClass); ok {
+			out[sc.Name] = model.StorageClass{Name: sc.Name, Provisioner: sc.Provisioner, Type: sc.Parameters["type"]}
+		}
+	}
 	return out
 }
 

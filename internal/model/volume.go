@@ -91,3 +91,10 @@ type VolumeSeen struct {
 	Volume  Volume
 	Minutes MinuteSet
 }
+
+// StorageClass is what the price book's volume rules read of a StorageClass.
+type StorageClass struct {
+	Name        string
+	Provisioner string
+	Type        string // parameters.type
+}

@@ -28,7 +28,7 @@ type queries struct {
 	insertBillLines, insertBillImports, selectBillImports, selectBillCosts   string
 	insertVolumes, insertPodClaims, insertVolumeAllocations                  string
 	selectVolumeHours, selectClaimPods, countVolumeAllocations               string
-	selectVolumeCostRows                                                     string
+	selectVolumeCostRows, selectVolumeAllocations                            string
 
 	names []string // every query loaded, so a test can check no file of sql/queries goes unused
 }
@@ -93,5 +93,6 @@ func loadQueries() (queries, error) {
 	load(&q.selectClaimPods, "select_claim_pods")
 	load(&q.countVolumeAllocations, "count_volume_allocations")
 	load(&q.selectVolumeCostRows, "select_volume_cost_rows")
+	load(&q.selectVolumeAllocations, "select_volume_allocations")
 	return q, errors.Join(errs...)
 }

@@ -38,6 +38,18 @@ func (s *Store) InsertVolumeAllocations(ctx context.Context, rows []model.Alloca
 	})
 }
 
+// VolumeAllocations returns the hourly volume cost rows in w, each with its volume.
+func (s *Store) VolumeAllocations(ctx context.Context, w Window) ([]model.Allocation, error) {
+	return selectAll(ctx, s, "select volume allocations", s.q.selectVolumeAllocations, w, func(r driver.Rows, x *model.Allocation) error {
+		var keys, values []string
+		err := r.Scan(&x.Hour, &x.Node, &x.Namespace, &x.Workload.Kind, &x.Workload.Name, &x.App, &x.Pod, &x.Volume,
+			&keys, &values, &x.PVByteHours, &x.PVCost)
+		x.Cluster, x.Hour = w.Cluster, x.Hour.UTC()
+		x.Labels = model.LabelMap(keys, values)
+		return err
+	})
+}
+
 // CountVolumeAllocations counts the volume cost rows in w.
 func (s *Store) CountVolumeAllocations(ctx context.Context, w Window) (uint64, error) {
 	var n uint64

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -95,6 +97,16 @@ func TestVolumesThroughTheStore(t *testing.T) {
 	}
 	if n, err := s.CountVolumeAllocations(ctx, w); err != nil || n != 3 {
 		t.Fatalf("CountVolumeAllocations = %d, %v; want 3", n, err)
+	}
+	back, err := s.VolumeAllocations(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byVolume := func(a, b model.Allocation) int { return cmp.Or(cmp.Compare(a.Volume, b.Volume), cmp.Compare(a.Pod, b.Pod)) }
+	slices.SortFunc(back, byVolume)
+	slices.SortFunc(rows, byVolume)
+	if !reflect.DeepEqual(back, rows) {
+		t.Errorf("VolumeAllocations:\n got %+v\nwant %+v", back, rows)
 	}
 	// A whole day holds the hour: CostRows reads it from the daily rollup.
 	day := h.Truncate(24 * time.Hour)

@@ -76,7 +76,8 @@ type Cluster struct {
 	workloads  []*workload
 	pods       []*pod       // in creation order
 	containers []*container // sorted by namespace, pod, container
-	podIPs     int          // pod IPs handed out during layout
+	volumes    []*volume
+	podIPs     int // pod IPs handed out during layout
 }
 
 type namespace struct {
@@ -243,4 +244,5 @@ func (c *Cluster) layout() {
 		c.containers = append(c.containers, p.containers...)
 	}
 	sortContainers(c.containers)
+	c.layoutVolumes()
 }

@@ -21,6 +21,7 @@ type Expected struct {
 	Containers  []ExpectedContainer // sorted by namespace, pod, container
 	Workloads   []ExpectedWorkload  // one per workload container, pods pooled
 	Autoscalers []model.Autoscaler
+	Volumes     []ExpectedVolume // in layout order: the StatefulSet's, then data/backup, then the Released one
 }
 
 // ExpectedContainer is one container of one pod. The embedded model.Container is the
@@ -166,6 +167,7 @@ func (c *Cluster) Expected() Expected {
 				MinReplicas: int32(2 * c.opts.Scale), MaxReplicas: int32(6 * c.opts.Scale), Resources: []string{"cpu"}})
 		}
 	}
+	e.Volumes = c.expectedVolumes()
 	return e
 }
 

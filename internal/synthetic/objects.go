@@ -46,6 +46,7 @@ func (c *Cluster) Objects() []runtime.Object {
 		}
 	}
 	out = append(out, mid...)
+	out = append(out, c.volumeObjects()...)
 	for _, p := range c.pods {
 		out = append(out, c.podObject(p))
 	}
@@ -353,6 +354,10 @@ func (c *Cluster) podObject(p *pod) *corev1.Pod {
 	spec.NodeName = p.node.name
 	if w.spec.kind == KindStatefulSet {
 		spec.Hostname, spec.Subdomain = p.name, w.spec.name
+	}
+	for _, claim := range c.claimsOf(p) {
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
 	}
 	meta := c.meta(p.name, w.namespace, p.uid, p.start, copyLabels(p.labels))
 	if p.ownerKind != "" {

@@ -30,6 +30,7 @@ func (c *Cluster) WriteOpenMetrics(w io.Writer) error {
 	c.writeNodes(ow)
 	c.writePods(ow)
 	c.writeContainers(ow)
+	c.writeVolumes(ow)
 	if ow.err == nil {
 		_, ow.err = ow.w.WriteString("# EOF\n")
 	}

@@ -229,7 +229,10 @@ func TestOpenMetricsMatchesExpected(t *testing.T) {
 		"kube_node_status_capacity", "kube_node_status_allocatable", "kube_pod_info", "kube_pod_owner",
 		"kube_pod_start_time", "kube_pod_completion_time", "kube_pod_status_phase", "kube_replicaset_owner",
 		"kube_job_owner", "kube_pod_container_resource_requests", "kube_pod_container_resource_limits",
-		"kube_pod_container_status_restarts", "kube_pod_container_status_last_terminated_reason"}
+		"kube_pod_container_status_restarts", "kube_pod_container_status_last_terminated_reason",
+		"kube_persistentvolume_capacity_bytes", "kube_persistentvolume_info", "kube_persistentvolume_claim_ref",
+		"kube_persistentvolume_status_phase", "kube_persistentvolumeclaim_info",
+		"kube_persistentvolumeclaim_resource_requests_storage_bytes", "kube_pod_spec_volumes_persistentvolumeclaims_info"}
 	if strings.Join(families, " ") != strings.Join(wantFamilies, " ") {
 		t.Errorf("families = %v\nwant %v", families, wantFamilies)
 	}
@@ -333,13 +336,13 @@ func TestOpenMetricsExpfmt(t *testing.T) {
 			t.Errorf("%s: %d samples, want 3", mf.GetName(), len(mf.GetMetric()))
 		}
 		for _, m := range mf.GetMetric() {
-			if ms := m.GetTimestampMs(); ms < c.start*1000 || ms > c.end*1000 || len(m.GetLabel()) < 4 {
+			if ms := m.GetTimestampMs(); ms < c.start*1000 || ms > c.end*1000 || len(m.GetLabel()) < 2 {
 				t.Errorf("%s: sample at %d ms with labels %v", mf.GetName(), ms, m.GetLabel())
 			}
 		}
 	}
-	if len(names) != 18 { // 6 cAdvisor families, 12 kube-state-metrics ones
-		t.Errorf("decoded %d families %v, want 18", len(names), names)
+	if len(names) != 25 { // 6 cAdvisor families, 19 kube-state-metrics ones
+		t.Errorf("decoded %d families %v, want 25", len(names), names)
 	}
 	for _, name := range []string{"container_cpu_usage_seconds_total", "container_cpu_cfs_periods_total",
 		"container_cpu_cfs_throttled_periods_total", "kube_pod_container_status_restarts_total"} {

@@ -60,7 +60,8 @@ func TestShapeSeries(t *testing.T) {
 		// What identifies the measured object: the container (and its instance's start, for
 		// cAdvisor series) or the kube-state-metrics labels without the replica.
 		var id []string
-		for _, l := range []string{"namespace", "pod", "container", "node", "resource", "phase", "reason", "replicaset", "job_name", "owner_name"} {
+		for _, l := range []string{"namespace", "pod", "container", "node", "resource", "phase", "reason", "replicaset", "job_name", "owner_name",
+			"persistentvolume", "persistentvolumeclaim"} {
 			id = append(id, s.labels[l])
 		}
 		k := key{s.name, strings.Join(id, "/"), s.ts}

@@ -138,7 +138,8 @@ func checkObjectGraph(t *testing.T, c *Cluster, scale int) {
 	namespaces := map[string]bool{"default": true} // exists in every API server
 	nodes := map[string]*corev1.Node{}
 	rank := map[string]int{"Namespace": 0, "Node": 1, "Deployment": 2, "StatefulSet": 2, "DaemonSet": 2, "CronJob": 2,
-		"ReplicaSet": 3, "Job": 3, "Pod": 4, "HorizontalPodAutoscaler": 5, "Event": 6}
+		"ReplicaSet": 3, "Job": 3, "StorageClass": 3, "PersistentVolumeClaim": 3, "PersistentVolume": 3,
+		"Pod": 4, "HorizontalPodAutoscaler": 5, "Event": 6}
 	last := 0
 	for i, o := range objs {
 		m, err := meta.Accessor(o)
@@ -190,6 +191,23 @@ func checkObjectGraph(t *testing.T, c *Cluster, scale int) {
 			}
 		case *corev1.Pod:
 			checkPod(t, o, nodes)
+			for _, v := range o.Spec.Volumes {
+				if pvc := v.PersistentVolumeClaim; pvc != nil && byKey[key{"PersistentVolumeClaim", o.Namespace, pvc.ClaimName}] == nil {
+					t.Errorf("pod %s mounts claim %s, not created before", o.Name, pvc.ClaimName)
+				}
+			}
+		case *corev1.PersistentVolume:
+			ref := o.Spec.ClaimRef
+			claim, bound := byKey[key{"PersistentVolumeClaim", ref.Namespace, ref.Name}].(*corev1.PersistentVolumeClaim)
+			switch {
+			case o.Status.Phase == corev1.VolumeReleased && bound:
+				t.Errorf("released volume %s: its claim %s/%s exists", o.Name, ref.Namespace, ref.Name)
+			case o.Status.Phase == corev1.VolumeBound && (!bound || claim.UID != ref.UID || claim.Spec.VolumeName != o.Name):
+				t.Errorf("bound volume %s: no claim %s/%s with its UID bound to it", o.Name, ref.Namespace, ref.Name)
+			}
+			if byKey[key{"StorageClass", "", o.Spec.StorageClassName}] == nil {
+				t.Errorf("volume %s: StorageClass %q not created before", o.Name, o.Spec.StorageClassName)
+			}
 		case *autoscalingv2.HorizontalPodAutoscaler:
 			ref := o.Spec.ScaleTargetRef
 			if _, ok := byKey[key{ref.Kind, o.Namespace, ref.Name}]; !ok {
