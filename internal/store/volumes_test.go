@@ -102,7 +102,9 @@ func TestVolumesThroughTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byVolume := func(a, b model.Allocation) int { return cmp.Or(cmp.Compare(a.Volume, b.Volume), cmp.Compare(a.Pod, b.Pod)) }
+	byVolume := func(a, b model.Allocation) int {
+		return cmp.Or(cmp.Compare(a.Volume, b.Volume), cmp.Compare(a.Pod, b.Pod))
+	}
 	slices.SortFunc(back, byVolume)
 	slices.SortFunc(rows, byVolume)
 	if !reflect.DeepEqual(back, rows) {
