@@ -191,11 +191,16 @@ func TestCostsByTeamFallsBackToNamespaceLabels(t *testing.T) {
 
 func costsJSON(t *testing.T, dsn, window, idle string) []allocation.Total {
 	t.Helper()
+	return costsWith(t, dsn, window, "--by", "namespace", "--idle", idle)
+}
+
+// costsWith runs reporter costs for cluster prod over window with more flags, in JSON.
+func costsWith(t *testing.T, dsn, window string, flags ...string) []allocation.Total {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"costs", "--clickhouse-dsn", dsn, "--cluster", "prod", "--window", window,
-		"--by", "namespace", "--idle", idle, "--format", "json"}, &stdout, &stderr, noEnv)
-	if code != 0 {
-		t.Fatalf("reporter costs --window %s --idle %s = %d: %s", window, idle, code, stderr.String())
+	args := append([]string{"costs", "--clickhouse-dsn", dsn, "--cluster", "prod", "--window", window, "--format", "json"}, flags...)
+	if code := run(args, &stdout, &stderr, noEnv); code != 0 {
+		t.Fatalf("reporter costs --window %s %v = %d: %s", window, flags, code, stderr.String())
 	}
 	var totals []allocation.Total
 	if err := json.Unmarshal(stdout.Bytes(), &totals); err != nil {

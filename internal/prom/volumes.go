@@ -57,8 +57,9 @@ type (
 
 // VolumeHistory returns, for every minute m of [from, to) (both minute-aligned), one
 // model.Volume per volume kube-state-metrics reported at m — its capacity, storage class, disk
-// ID and bound claim — and one model.PodClaim per pod and claim it mounts, at the first minute
-// the pair was reported (a pod's volumes never change). The caller adds what only the API
+// ID and bound claim — and one model.PodClaim per pod, claim it mounts and clock hour it was
+// reported in, observed at the hour's start: the same rows however [from, to) is cut into
+// chunks, so a re-collection replaces them (a pod's volumes never change). The caller adds what only the API
 // knows (the StorageClass's provisioner and type, the volume's labels). Five range queries
 // per call, of volumes × 3 + claims + pods' claims series.
 func (c *Client) VolumeHistory(ctx context.Context, from, to time.Time) ([]model.Volume, []model.PodClaim, error) {
@@ -160,19 +161,24 @@ func assembleVolumes(from time.Time, points int, capacity *table[volumeLabels], 
 	return out
 }
 
-// assemblePodClaims returns each pod and claim once, at the first minute it was reported.
+// assemblePodClaims returns each pod and claim once per clock hour it was reported in, at
+// the hour's start.
 func assemblePodClaims(from time.Time, points int, mounts *table[podClaimLabels]) []model.PodClaim {
 	var out []model.PodClaim
 	for i, l := range mounts.labels {
+		var last time.Time
 		for j := range points {
-			if !math.IsNaN(mounts.at(i, j)) {
-				out = append(out, model.PodClaim{ObservedAt: from.Add(time.Duration(j) * time.Minute), Namespace: l.Namespace, Pod: l.Pod, Claim: l.Claim})
-				break
+			if math.IsNaN(mounts.at(i, j)) {
+				continue
+			}
+			if h := from.Add(time.Duration(j) * time.Minute).Truncate(time.Hour); !h.Equal(last) {
+				out = append(out, model.PodClaim{ObservedAt: h, Namespace: l.Namespace, Pod: l.Pod, Claim: l.Claim})
+				last = h
 			}
 		}
 	}
 	slices.SortFunc(out, func(a, b model.PodClaim) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Pod, b.Pod), cmp.Compare(a.Claim, b.Claim))
+		return cmp.Or(a.ObservedAt.Compare(b.ObservedAt), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Pod, b.Pod), cmp.Compare(a.Claim, b.Claim))
 	})
 	return out
 }

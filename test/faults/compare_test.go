@@ -209,6 +209,8 @@ func checkConsistent(ctx context.Context, conn driver.Conn, db string) []string 
 	checks := []struct{ what, q string }{
 		{"usage samples inserted twice", "SELECT toFloat64((SELECT count() FROM %[1]s.usage_samples) - (SELECT count() FROM %[1]s.usage_samples FINAL))"},
 		{"cost rows inserted twice", "SELECT toFloat64((SELECT count() FROM %[1]s.cost_allocations) - (SELECT count() FROM %[1]s.cost_allocations FINAL))"},
+		{"volume cost rows inserted twice", "SELECT toFloat64((SELECT count() FROM %[1]s.volume_allocations) - (SELECT count() FROM %[1]s.volume_allocations FINAL))"},
+		{"volume_daily cost − raw volume cost", "SELECT (SELECT sum(pv_cost) FROM %[1]s.volume_daily) - (SELECT sum(pv_cost) FROM %[1]s.volume_allocations FINAL)"},
 		{"usage_hourly samples − raw samples", "SELECT toFloat64((SELECT countMerge(samples) FROM %[1]s.usage_hourly) - (SELECT count() FROM %[1]s.usage_samples FINAL))"},
 		{"usage_daily samples − raw samples", "SELECT toFloat64((SELECT countMerge(samples) FROM %[1]s.usage_daily) - (SELECT count() FROM %[1]s.usage_samples FINAL))"},
 		{"usage_pods_daily samples − raw samples", "SELECT toFloat64((SELECT countMerge(samples) FROM %[1]s.usage_pods_daily) - (SELECT count() FROM %[1]s.usage_samples FINAL))"},

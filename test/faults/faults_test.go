@@ -35,7 +35,7 @@ var (
 const (
 	clusterName = "flt"
 	priceBook   = `currency: USD
-defaults: {cpuCoreHour: 0.031611, ramGiBHour: 0.004237, gpuHour: 0.95}
+defaults: {cpuCoreHour: 0.031611, ramGiBHour: 0.004237, gpuHour: 0.95, storageGiBMonth: 0.0365}
 nodes:
   - match: {node.kubernetes.io/instance-type: m5.xlarge, karpenter.sh/capacity-type: spot}
     hourly: 0.0704
