@@ -15,8 +15,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -125,9 +127,10 @@ func loadShapes(t *testing.T) (*kube.Clients, synthetic.Expected, map[string]str
 	return clients, base.Expected(), teamOf
 }
 
-// removeShapes deletes the shapes' nodes and pods from the API server, which other tests
-// share: a collector there prices every node it sees. (With no controller running, a
-// namespace would stay Terminating; its pods and nodes are what a collector charges.)
+// removeShapes deletes the shapes' nodes, pods and volumes from the API server, which other
+// tests share: a collector there prices every node and volume it sees. (With no controller
+// running, a namespace would stay Terminating; its pods, nodes and volumes are what a
+// collector charges.)
 func removeShapes(t *testing.T, c *synthetic.Cluster) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", stacktest.Kubeconfig(t))
 	if err != nil {
@@ -142,6 +145,18 @@ func removeShapes(t *testing.T, c *synthetic.Cluster) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	now := metav1.DeleteOptions{GracePeriodSeconds: new(int64)}
+	var volumes []runtime.Object // cluster-scoped, with the finalizer kube.Unload removes
+	for _, o := range c.Objects() {
+		switch o.(type) {
+		case *corev1.PersistentVolume, *storagev1.StorageClass:
+			volumes = append(volumes, o)
+		}
+	}
+	if clients, err := kube.NewClients(stacktest.Kubeconfig(t)); err != nil {
+		t.Error(err)
+	} else if err := kube.Unload(ctx, clients, volumes); err != nil {
+		t.Errorf("remove the shapes' volumes: %v", err)
+	}
 	for _, o := range c.Objects() {
 		var err error
 		switch o := o.(type) {
