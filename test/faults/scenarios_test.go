@@ -42,12 +42,14 @@ func during(p *process, d time.Duration) bool {
 func scenarios(e *env, d0 time.Duration) []scenario {
 	return []scenario{
 		{
-			name: "kill", about: "collector killed (SIGKILL) at 20 random points of each 3-day catch-up (0.2 s to a tenth of its uninterrupted time into each run), restarted each time",
-			reps: 2, unit: "kills", min: 30,
+			name: "kill", about: "collector killed (SIGKILL) at 20 random points of each 3-day catch-up (0.2 s to a twentieth of its uninterrupted time into each run), restarted each time",
+			// The kills come early enough that 20 of them take less work than the catch-up
+			// (a tenth of it let a fast machine finish after 17).
+			reps: 2, unit: "kills", min: 36,
 			run: func(t *testing.T, e *env, db string, rep int, rng *rand.Rand) (int, int, error) {
 				kills := 0
 				return e.untilDone(e.collectorArgs(db, e.chAddr(), e.promURL, "", asOf, history), 100, func(_ int, p *process) int {
-					if kills >= 20 || !during(p, randomIn(rng, 200*time.Millisecond, d0/10)) {
+					if kills >= 20 || !during(p, randomIn(rng, 200*time.Millisecond, d0/20)) {
 						return 0
 					}
 					_ = p.cmd.Process.Kill()
@@ -74,14 +76,15 @@ func scenarios(e *env, d0 time.Duration) []scenario {
 			},
 		},
 		{
-			name: "clickhouse-restart", about: "ClickHouse stopped (SIGTERM) and started again after 1–3 s, twice a catch-up (in its first third, then within a quarter of its time after, in whichever run is going)",
-			reps: 2, unit: "restarts", min: 4,
+			name: "clickhouse-restart", about: "ClickHouse stopped (SIGTERM) and started again after 1–3 s, twice a catch-up (in its first third, then within a fifth of its time after, in whichever run is going)",
+			// A run resumed from the watermarks may finish before the second restart: at
+			// least 3 of the 4 (a CI run had 3).
+			reps: 2, unit: "restarts", min: 3,
 			run: func(t *testing.T, e *env, db string, rep int, rng *rand.Rand) (int, int, error) {
 				defer e.reconnect(t)
 				// A run may give up while the server is down (its retries spent) and the next
 				// one goes on from the watermarks: the second restart falls in whichever run
-				// is going. Both fall within the first 0.6 of the uninterrupted run's work
-				// (none is done while the server is down), so the catch-up cannot end first.
+				// is going, soon after the first.
 				restarts := 0
 				wait := randomIn(rng, d0/10, d0/3)
 				return e.untilDone(e.collectorArgs(db, e.chAddr(), e.promURL, "", asOf, history), 20, func(n int, p *process) int {
@@ -92,7 +95,7 @@ func scenarios(e *env, d0 time.Duration) []scenario {
 						}
 						restarts++
 						injected++
-						wait = randomIn(rng, d0/10, d0/4)
+						wait = randomIn(rng, d0/20, d0/5)
 					}
 					return injected
 				})
