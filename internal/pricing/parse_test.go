@@ -109,24 +109,29 @@ func TestParseErrors(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			book, err := Parse("bad.yaml", []byte(tt.yaml))
-			if err == nil {
-				t.Fatalf("no error, book %+v", book)
-			}
-			if book != nil {
-				t.Errorf("a book with the error: %+v", book)
-			}
-			got := strings.Split(err.Error(), "\n")
-			if len(got) != len(tt.want) {
-				t.Fatalf("%d errors, want %d:\n%v", len(got), len(tt.want), err)
-			}
-			for i := range got {
-				if !strings.HasPrefix(got[i], tt.want[i]) {
-					t.Errorf("error %d = %q\nwant it to start with %q", i+1, got[i], tt.want[i])
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantParseErrors(t, tt.yaml, tt.want) })
+	}
+}
+
+// wantParseErrors parses yaml as bad.yaml and wants no book and an error of one line per
+// want, each starting with its string, in order.
+func wantParseErrors(t *testing.T, yaml string, want []string) {
+	t.Helper()
+	book, err := Parse("bad.yaml", []byte(yaml))
+	if err == nil {
+		t.Fatalf("no error, book %+v", book)
+	}
+	if book != nil {
+		t.Errorf("a book with the error: %+v", book)
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("%d errors, want %d:\n%v", len(got), len(want), err)
+	}
+	for i := range got {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("error %d = %q\nwant it to start with %q", i+1, got[i], want[i])
+		}
 	}
 }
 

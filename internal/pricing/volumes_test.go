@@ -2,7 +2,6 @@ package pricing
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/tally-finops/tally/internal/model"
@@ -74,21 +73,7 @@ func TestParseVolumeRuleErrors(t *testing.T) {
 			[]string{`bad.yaml:3: volumes: must be a list of rules, got "gp3"`}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			book, err := Parse("bad.yaml", []byte(tt.yaml))
-			if err == nil {
-				t.Fatalf("no error, book %+v", book)
-			}
-			got := strings.Split(err.Error(), "\n")
-			if len(got) != len(tt.want) {
-				t.Fatalf("%d errors, want %d:\n%v", len(got), len(tt.want), err)
-			}
-			for i := range got {
-				if !strings.HasPrefix(got[i], tt.want[i]) {
-					t.Errorf("error %d = %q\nwant it to start with %q", i+1, got[i], tt.want[i])
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantParseErrors(t, tt.yaml, tt.want) })
 	}
 }
 

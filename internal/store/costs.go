@@ -25,13 +25,7 @@ func (s *Store) CostRows(ctx context.Context, cluster string, from, to time.Time
 		return nil, fmt.Errorf("select cost rows: empty window [%s, %s)", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
 	daysFrom, daysTo := wholeDays(from, to)
-	args := []any{
-		clickhouse.Named("cluster", cluster),
-		clickhouse.Named("from", from.Unix()),
-		clickhouse.Named("to", to.Unix()),
-		clickhouse.Named("days_from", daysFrom.Unix()),
-		clickhouse.Named("days_to", daysTo.Unix()),
-	}
+	args := rollupArgs(cluster, from, to, daysFrom, daysTo)
 	var out []model.Allocation
 	err := s.query(ctx, "select cost rows", s.q.selectCostRows, args, func() { out = out[:0] }, func(r driver.Rows) error {
 		var (
@@ -51,11 +45,23 @@ func (s *Store) CostRows(ctx context.Context, cluster string, from, to time.Time
 	if err != nil {
 		return nil, err
 	}
-	volumes, err := s.volumeCostRows(ctx, cluster, from, to, daysFrom, daysTo)
+	volumes, err := s.volumeCostRows(ctx, cluster, args)
 	if err != nil {
 		return nil, err
 	}
 	return append(out, volumes...), nil
+}
+
+// rollupArgs are the parameters of a cost query over the hours [from, to) that reads the
+// whole days [daysFrom, daysTo) from a daily rollup.
+func rollupArgs(cluster string, from, to, daysFrom, daysTo time.Time) []any {
+	return []any{
+		clickhouse.Named("cluster", cluster),
+		clickhouse.Named("from", from.Unix()),
+		clickhouse.Named("to", to.Unix()),
+		clickhouse.Named("days_from", daysFrom.Unix()),
+		clickhouse.Named("days_to", daysTo.Unix()),
+	}
 }
 
 // wholeDays returns the UTC days [daysFrom, daysTo) that lie wholly inside [from, to); when

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/tally-finops/tally/internal/model"
@@ -95,17 +94,10 @@ func (s *Store) ClaimPods(ctx context.Context, cluster string, hour time.Time) (
 	})
 }
 
-// volumeCostRows returns the volume cost rows of a cluster for the hours in [from, to),
-// summed per node, namespace, workload, app and labels, the whole days [daysFrom, daysTo)
-// from the daily rollup (sql/queries/select_volume_cost_rows.sql).
-func (s *Store) volumeCostRows(ctx context.Context, cluster string, from, to, daysFrom, daysTo time.Time) ([]model.Allocation, error) {
-	args := []any{
-		clickhouse.Named("cluster", cluster),
-		clickhouse.Named("from", from.Unix()),
-		clickhouse.Named("to", to.Unix()),
-		clickhouse.Named("days_from", daysFrom.Unix()),
-		clickhouse.Named("days_to", daysTo.Unix()),
-	}
+// volumeCostRows returns the volume cost rows of a cluster for the window of args
+// (rollupArgs), summed per node, namespace, workload, app and labels, whole days from the
+// daily rollup (sql/queries/select_volume_cost_rows.sql).
+func (s *Store) volumeCostRows(ctx context.Context, cluster string, args []any) ([]model.Allocation, error) {
 	var out []model.Allocation
 	err := s.query(ctx, "select volume cost rows", s.q.selectVolumeCostRows, args, func() { out = out[:0] }, func(r driver.Rows) error {
 		var (
